@@ -1,0 +1,1 @@
+"""The conversation, written once, and one adapter per channel (Telegram, web chat)."""

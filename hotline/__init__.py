@@ -1,0 +1,1 @@
+"""Wiring: settings, database engine, bootstrap and the `hotline` command."""

@@ -1,0 +1,126 @@
+"""Builds everything from settings: engine, schema, departments, policy, classifier, service.
+
+The only place that knows how the parts fit; adapters receive what they need from here.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from hotline.db import make_engine, upgrade
+from hotline.settings import HotlineConfig, Settings, load_settings
+from tickets.models import Department, Staff
+from tickets.routing import Classifier, DepartmentKeywords, KeywordRouter
+from tickets.service import Clock, TicketService
+from tickets.timelimits import Policy, TimeLimits
+from tickets.timeutil import utcnow
+from tickets.workcalendar import WorkCalendar
+
+log = logging.getLogger(__name__)
+
+
+def build_policy(config: HotlineConfig) -> Policy:
+    calendar = WorkCalendar(
+        timezone=config.city.timezone,
+        extra_holidays=config.calendar.extra_holidays,
+        extra_workdays=config.calendar.extra_workdays,
+        use_chinese_calendar=config.calendar.use_chinese_calendar,
+    )
+    limits = config.time_limits
+    overrides = {
+        d.code: {k: v for k, v in d.answer_days.model_dump().items() if v is not None} for d in config.departments
+    }
+    return Policy(
+        calendar=calendar,
+        limits=TimeLimits(
+            accept_days=limits.accept_days,
+            answer_days=limits.answer_days.model_dump(),
+            callback_days=limits.callback_days,
+            max_extension_days=limits.max_extension_days,
+            department_answer_days={code: o for code, o in overrides.items() if o},
+        ),
+    )
+
+
+def keyword_router(config: HotlineConfig) -> KeywordRouter:
+    return KeywordRouter(
+        [DepartmentKeywords(d.code, d.topic, d.keywords) for d in config.departments],
+        threshold=config.nlu.department_threshold,
+    )
+
+
+def sync_directory(engine: Engine, config: HotlineConfig) -> None:
+    """Departments and the staff listed in config.yml, upserted by code / name (never deleted:
+    tickets keep pointing at a department a city has retired, which is just marked inactive)."""
+    with Session(engine) as session:
+        existing = {d.code: d for d in session.exec(select(Department)).all()}
+        for d in config.departments:
+            row = existing.pop(d.code, None) or Department(code=d.code, name=d.name, topic=d.topic)
+            row.name, row.topic, row.active = d.name, d.topic, True
+            session.add(row)
+        for retired in existing.values():
+            retired.active = False
+            session.add(retired)
+        people: list[tuple[str, str, str | None, int | None, str | None]] = []
+        for d in config.departments:
+            people += [(p.name, p.role, d.code, p.telegram_id, p.username) for p in d.staff]
+        people += [(p.name, "dispatcher", None, p.telegram_id, p.username) for p in config.dispatchers]
+        people += [(p.name, "leader", None, p.telegram_id, p.username) for p in config.leaders]
+        for name, role, code, telegram_id, username in people:
+            staff = session.exec(
+                select(Staff).where(Staff.name == name, Staff.from_config == True)  # noqa: E712
+            ).first() or Staff(name=name, role=role, from_config=True)
+            staff.role, staff.department_code = role, code
+            staff.telegram_id = str(telegram_id) if telegram_id is not None else staff.telegram_id
+            staff.username = username or staff.username
+            session.add(staff)
+        session.commit()
+
+
+@dataclass
+class App:
+    """The assembled hotline. Built once per process."""
+
+    settings: Settings
+    engine: Engine
+    clock: Clock = utcnow
+
+    @property
+    def config(self) -> HotlineConfig:
+        return self.settings.config
+
+    @cached_property
+    def policy(self) -> Policy:
+        return build_policy(self.config)
+
+    @cached_property
+    def classifier(self) -> Classifier:
+        return build_classifier(self)
+
+    @cached_property
+    def tickets(self) -> TicketService:
+        return TicketService(self.engine, self.policy, self.classifier, clock=self.clock)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+def build_classifier(app: App) -> Classifier:
+    # The trained NLU replaces this once nlu/ provides it (nlu.backend in config.yml).
+    return keyword_router(app.config)
+
+
+def bootstrap(settings: Settings | None = None, clock: Clock = utcnow, migrate: bool = True) -> App:
+    settings = settings or load_settings()
+    settings.env.home.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.env.database_url)
+    if migrate:
+        upgrade(engine)
+        sync_directory(engine, settings.config)
+    return App(settings=settings, engine=engine, clock=clock)

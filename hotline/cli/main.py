@@ -1,0 +1,39 @@
+"""The `hotline` command. Each group lives in a module of its own and is registered here."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from hotline.cli import demo, serve, staff, tickets
+from hotline.cli.common import get_app, handles_errors
+
+app = typer.Typer(
+    help="Hotline: the software of a city's mayor's hotline (市长热线 / 12345).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(tickets.app, name="ticket")
+app.add_typer(staff.app, name="staff")
+app.command("demo")(demo.demo)
+app.command("serve")(serve.serve)
+
+
+@app.callback()
+def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="log more")) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+@handles_errors
+def init() -> None:
+    """Create or upgrade the database schema and load departments and staff from config.yml."""
+    hotline = get_app()
+    typer.echo(f"database ready: {hotline.engine.url.render_as_string(hide_password=True)}")
+    typer.echo(f"departments: {len(hotline.config.departments)}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,237 @@
+"""`hotline ticket …`: submit, inspect and move tickets from the command line."""
+
+from __future__ import annotations
+
+import uuid
+
+import typer
+
+from hotline.cli.common import (
+    FORMAT_OPTION,
+    NOW_OPTION,
+    Format,
+    emit_json,
+    get_app,
+    handles_errors,
+    iso,
+    parse_now,
+    table,
+    ticket_dict,
+)
+from tickets.intake import CitizenRef, Submission
+from tickets.models import Ticket
+from tickets.notices import type_zh
+from tickets.states import STATE_LABELS_ZH, State
+
+app = typer.Typer(help="Submit, show, list and move tickets (工单).", no_args_is_help=True)
+
+AS_OPTION = typer.Option(..., "--as", help="id of the staff member acting (see `hotline staff list`)")
+
+
+def _print(ticket: Ticket, fmt: Format, created: bool | None = None) -> None:
+    if fmt is Format.json:
+        payload = ticket_dict(ticket)
+        if created is not None:
+            payload["created"] = created
+        emit_json(payload)
+        return
+    hotline = get_app()
+    rows = [
+        ("工单号", ticket.number),
+        ("状态", f"{ticket.state} ({STATE_LABELS_ZH[State(ticket.state)]})"),
+        ("类型", f"{ticket.type} ({type_zh(ticket.type)})"),
+        ("承办单位", f"{ticket.department_code or '—'} {hotline.tickets.department_name(ticket.department_code)}"),
+        ("话题", ticket.topic),
+        ("诉求", ticket.text if len(ticket.text) < 200 else ticket.text[:200] + "…"),
+        ("受理时间", iso(ticket.created_at)),
+        ("签收时限", iso(ticket.accept_due)),
+        ("答复时限", iso(ticket.answer_due)),
+        ("评价", ticket.rating),
+    ]
+    table(["", ""], rows, title=None if created is None else ("新工单" if created else "已存在的工单（重复提交）"))
+
+
+@app.command()
+@handles_errors
+def submit(
+    text: str = typer.Option(..., "--text", help="the citizen's message"),
+    citizen: str = typer.Option("cli-citizen", "--citizen", help="the citizen's id on the channel"),
+    channel: str = typer.Option("cli", "--channel"),
+    message_id: str = typer.Option(None, "--message-id", help="the channel's message id (same id = same ticket)"),
+    ticket_type: str = typer.Option(None, "--type", help="consultation|complaint|suggestion (default: classifier's)"),
+    department: str = typer.Option(None, "--department", help="department code (default: classifier's)"),
+    phone: str = typer.Option(None, "--phone"),
+    now: str = NOW_OPTION,
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Open a ticket from a citizen's message, as intake does for every channel."""
+    submission = Submission(
+        channel=channel,
+        external_message_id=message_id or uuid.uuid4().hex,
+        citizen=CitizenRef(channel, citizen, phone=phone),
+        text=text,
+        ticket_type=ticket_type,
+        department=department,
+        phone=phone,
+    )
+    result = get_app().tickets.submit(submission, parse_now(now))
+    _print(result.ticket, fmt, created=result.created)
+
+
+@app.command()
+@handles_errors
+def show(number: str, fmt: Format = FORMAT_OPTION) -> None:
+    """One ticket, with its history."""
+    service = get_app().tickets
+    ticket = service.get(number)
+    events = service.events(number)
+    replies = service.replies(number)
+    if fmt is Format.json:
+        payload = ticket_dict(ticket)
+        payload["events"] = [
+            {"at": iso(e.at), "action": e.action, "actor_kind": e.actor_kind, "actor_id": e.actor_id,
+             "from": e.from_state, "to": e.to_state, "note": e.note}
+            for e in events
+        ]
+        payload["replies"] = [{"at": iso(r.at), "staff_id": r.staff_id, "text": r.text} for r in replies]
+        emit_json(payload)
+        return
+    _print(ticket, fmt)
+    table(
+        ["时间", "动作", "操作人", "从", "到", "备注"],
+        [(iso(e.at), e.action, f"{e.actor_kind}#{e.actor_id or ''}", e.from_state, e.to_state, e.note) for e in events],
+        title="办理记录",
+    )
+
+
+@app.command("list")
+@handles_errors
+def list_(
+    state: str = typer.Option(None, "--state", help="only this state"),
+    department: str = typer.Option(None, "--department", help="only this department code"),
+    limit: int = typer.Option(None, "--limit", help="at most this many, newest first"),
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Tickets, newest first."""
+    tickets = get_app().tickets.find(state=state, department=department, limit=limit)
+    if fmt is Format.json:
+        emit_json([ticket_dict(t) for t in tickets])
+        return
+    table(
+        ["工单号", "状态", "类型", "单位", "受理", "答复时限", "摘要"],
+        [(t.number, t.state, t.type, t.department_code, iso(t.created_at), iso(t.answer_due), t.summary) for t in tickets],
+        title=f"{len(tickets)} 件工单",
+    )
+
+
+@app.command()
+@handles_errors
+def assign(number: str, department: str = typer.Option(..., "--department"), as_: int = AS_OPTION,
+           now: str = NOW_OPTION, fmt: Format = FORMAT_OPTION) -> None:
+    """Dispatcher: send a new ticket to a department (派单)."""
+    _print(get_app().tickets.assign(number, as_, department, parse_now(now)), fmt)
+
+
+@app.command()
+@handles_errors
+def accept(number: str, as_: int = AS_OPTION, now: str = NOW_OPTION, fmt: Format = FORMAT_OPTION) -> None:
+    """Department: accept a ticket (签收)."""
+    _print(get_app().tickets.accept(number, as_, parse_now(now)), fmt)
+
+
+@app.command()
+@handles_errors
+def answer(number: str, text: str = typer.Option(..., "--text"), as_: int = AS_OPTION,
+           now: str = NOW_OPTION, fmt: Format = FORMAT_OPTION) -> None:
+    """Department: answer the citizen (答复)."""
+    _print(get_app().tickets.answer(number, as_, text, parse_now(now)), fmt)
+
+
+@app.command("return")
+@handles_errors
+def return_(number: str, reason: str = typer.Option(..., "--reason"), as_: int = AS_OPTION,
+            now: str = NOW_OPTION, fmt: Format = FORMAT_OPTION) -> None:
+    """Department: send a misrouted ticket back to the dispatcher (退单), with a reason."""
+    _print(get_app().tickets.return_ticket(number, as_, reason, parse_now(now)), fmt)
+
+
+@app.command()
+@handles_errors
+def reroute(number: str, department: str = typer.Option(..., "--department"), as_: int = AS_OPTION,
+            now: str = NOW_OPTION, fmt: Format = FORMAT_OPTION) -> None:
+    """Dispatcher: send a returned ticket to another department (改派)."""
+    _print(get_app().tickets.reroute(number, as_, department, parse_now(now)), fmt)
+
+
+@app.command()
+@handles_errors
+def extend(
+    number: str,
+    as_: int = AS_OPTION,
+    days: int = typer.Option(None, "--days", help="department: working days asked for"),
+    reason: str = typer.Option(None, "--reason", help="department: why"),
+    grant: bool = typer.Option(False, "--grant", help="dispatcher: grant the pending request"),
+    refuse: bool = typer.Option(False, "--refuse", help="dispatcher: refuse the pending request"),
+    now: str = NOW_OPTION,
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Ask for an extension (department, once) or decide on one (dispatcher)."""
+    service, moment = get_app().tickets, parse_now(now)
+    if grant and refuse:
+        raise typer.BadParameter("--grant and --refuse exclude each other")
+    if grant:
+        ticket = service.grant_extension(number, as_, moment, note=reason)
+    elif refuse:
+        ticket = service.refuse_extension(number, as_, moment, note=reason)
+    else:
+        if days is None or not reason:
+            raise typer.BadParameter("a request needs --days and --reason")
+        ticket = service.request_extension(number, as_, days, reason, moment)
+    _print(ticket, fmt)
+
+
+@app.command()
+@handles_errors
+def rate(
+    number: str,
+    rating: str = typer.Option(..., "--rating", help="satisfied | basically_satisfied | dissatisfied"),
+    comment: str = typer.Option(None, "--comment"),
+    now: str = NOW_OPTION,
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Record the citizen's rating (回访), e.g. taken by phone. 不满意 reopens the ticket."""
+    service = get_app().tickets
+    ticket = service.get(number)
+    _print(service.rate(number, ticket.citizen_id, rating, comment, parse_now(now)), fmt)
+
+
+@app.command()
+@handles_errors
+def reopen(number: str, as_: int = AS_OPTION, note: str = typer.Option(None, "--note"),
+           now: str = NOW_OPTION, fmt: Format = FORMAT_OPTION) -> None:
+    """Dispatcher: reopen an answered ticket (重办)."""
+    _print(get_app().tickets.reopen(number, as_, note, parse_now(now)), fmt)
+
+
+@app.command()
+@handles_errors
+def close(number: str, as_: int = AS_OPTION, note: str = typer.Option(None, "--note"),
+          now: str = NOW_OPTION, fmt: Format = FORMAT_OPTION) -> None:
+    """Dispatcher: close an answered ticket (办结)."""
+    _print(get_app().tickets.close(number, as_, note, parse_now(now)), fmt)
+
+
+@app.command()
+@handles_errors
+def invalidate(number: str, reason: str = typer.Option(..., "--reason"), as_: int = AS_OPTION,
+               now: str = NOW_OPTION, fmt: Format = FORMAT_OPTION) -> None:
+    """Dispatcher: mark a ticket invalid (spam, abuse, not the hotline's remit)."""
+    _print(get_app().tickets.invalidate(number, as_, reason, parse_now(now)), fmt)
+
+
+@app.command()
+@handles_errors
+def merge(number: str, into: str = typer.Option(..., "--into"), as_: int = AS_OPTION,
+          now: str = NOW_OPTION, fmt: Format = FORMAT_OPTION) -> None:
+    """Dispatcher: merge a ticket into another about the same issue (并单)."""
+    _print(get_app().tickets.merge(number, into, as_, parse_now(now)), fmt)

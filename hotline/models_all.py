@@ -1,0 +1,6 @@
+"""Imports every module that defines tables, so that Alembic and tests see the whole schema.
+
+Packages that add tables (the scheduler's job store excepted: APScheduler owns it) add an import here.
+"""
+
+import tickets.models  # noqa: F401

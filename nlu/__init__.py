@@ -1,0 +1,1 @@
+"""Chinese NLU: text in, prediction out (type, department, topic, entities, confidences)."""

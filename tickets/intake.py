@@ -1,0 +1,150 @@
+"""Intake: a citizen's message becomes a ticket, routed when the classifier is sure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from tickets import transitions
+from tickets.actors import SYSTEM, citizen_actor
+from tickets.errors import InvalidInput
+from tickets.models import Attachment, Citizen, Department, Message, Ticket
+from tickets.numbering import next_number
+from tickets.routing import Classifier, Prediction
+from tickets.states import State, TicketType
+from tickets.text import MAX_TEXT_CHARS, normalise, summarise
+from tickets.timelimits import Policy
+from tickets.timeutil import ensure_aware
+
+
+@dataclass(frozen=True)
+class CitizenRef:
+    channel: str
+    external_id: str
+    name: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What the citizen sent, plus what they confirmed or corrected in the conversation."""
+
+    channel: str
+    external_message_id: str
+    citizen: CitizenRef
+    text: str
+    ticket_type: str | None = None  # the citizen's correction of the classifier
+    department: str | None = None
+    phone: str | None = None
+    location: str | None = None
+    attachments: Sequence[tuple[str, str]] = ()  # (kind, ref)
+
+
+def get_or_create_citizen(session: Session, ref: CitizenRef, now: datetime) -> Citizen:
+    query = select(Citizen).where(Citizen.channel == ref.channel, Citizen.external_id == ref.external_id)
+    citizen = session.exec(query).first()
+    if citizen is None:
+        citizen = Citizen(channel=ref.channel, external_id=ref.external_id, name=ref.name, phone=ref.phone, created_at=now)
+        session.add(citizen)
+        session.flush()  # a concurrent insert raises IntegrityError here; the caller retries
+    elif ref.phone and citizen.phone != ref.phone:
+        citizen.phone = ref.phone
+        session.add(citizen)
+    return citizen
+
+
+def find_existing(session: Session, channel: str, external_message_id: str) -> Ticket | None:
+    query = select(Ticket).where(Ticket.channel == channel, Ticket.external_message_id == external_message_id)
+    return session.exec(query).first()
+
+
+def _entity(prediction: Prediction, label: str) -> str | None:
+    for entity in prediction.entities:
+        if entity.get("label") == label:
+            return str(entity.get("text"))
+    return None
+
+
+def _nlu_record(prediction: Prediction) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "type": prediction.type,
+        "type_confidence": prediction.type_confidence,
+        "department": prediction.department,
+        "department_confidence": prediction.department_confidence,
+        "needs_review": prediction.needs_review,
+    }
+    for extra in ("type_scores", "department_scores", "backend"):
+        if hasattr(prediction, extra):
+            record[extra] = getattr(prediction, extra)
+    return record
+
+
+def create_ticket(
+    session: Session,
+    submission: Submission,
+    classifier: Classifier,
+    policy: Policy,
+    now: datetime,
+    known_departments: set[str],
+    max_chars: int = MAX_TEXT_CHARS,
+) -> Ticket:
+    """Insert the ticket in the caller's transaction. Duplicates raise IntegrityError at flush."""
+    now = ensure_aware(now)
+    text = normalise(submission.text, max_chars)
+    if submission.ticket_type is not None and submission.ticket_type not in TicketType.__members__:
+        raise InvalidInput(f"unknown ticket type {submission.ticket_type!r}; expected one of {', '.join(TicketType)}")
+    if submission.department is not None and submission.department not in known_departments:
+        raise InvalidInput(f"unknown department code {submission.department!r}")
+    prediction = classifier.classify(text)
+    citizen = get_or_create_citizen(session, submission.citizen, now)
+    ticket_type = submission.ticket_type or prediction.type
+    department = submission.department or prediction.department
+    if department not in known_departments:
+        department = None
+    # A citizen's explicit choice of department settles the routing; otherwise trust the model
+    # only when it is sure.
+    routed = department is not None and (submission.department is not None or not prediction.needs_review)
+    ticket = Ticket(
+        number=next_number(session, policy.calendar.local_day(now)),
+        channel=submission.channel,
+        external_message_id=submission.external_message_id,
+        citizen_id=citizen.id,  # type: ignore[arg-type]
+        type=ticket_type,
+        department_code=department if routed else None,
+        topic=prediction.topic,
+        text=text,
+        summary=summarise(text),
+        entities=list(prediction.entities),
+        nlu=_nlu_record(prediction),
+        type_confidence=prediction.type_confidence,
+        department_confidence=prediction.department_confidence,
+        needs_review=not routed,
+        urgent=prediction.urgent,
+        contact_phone=submission.phone or _entity(prediction, "phone") or submission.citizen.phone,
+        location=submission.location or _entity(prediction, "place"),
+        state=State.new,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    session.flush()
+    transitions.record_submission(session, ticket, citizen_actor(citizen.id), now)  # type: ignore[arg-type]
+    session.add(Message(citizen_id=citizen.id, ticket_id=ticket.id, channel=submission.channel, direction="in", text=text, at=now))  # type: ignore[arg-type]
+    for kind, ref in submission.attachments:
+        session.add(Attachment(ticket_id=ticket.id, kind=kind, ref=ref, at=now))  # type: ignore[arg-type]
+    if routed:
+        assert department is not None
+        transitions.assign(session, ticket, department, SYSTEM, now, policy)
+    return ticket
+
+
+def department_codes(session: Session) -> set[str]:
+    return set(session.exec(select(Department.code).where(Department.active == True)).all())  # noqa: E712
+
+
+__all__ = ["CitizenRef", "IntegrityError", "Submission", "create_ticket", "department_codes", "find_existing"]

@@ -1,0 +1,52 @@
+"""Recording notices in the outbox (transactional: in the same transaction as the change)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from tickets.models import Notice
+
+Buttons = list[list[dict[str, str]]]
+
+
+def enqueue(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    recipient_kind: str,
+    recipient: str | None,
+    text: str,
+    now: datetime,
+    ticket_id: int | None = None,
+    buttons: Buttons | None = None,
+) -> bool:
+    """Record a notice unless one with the same key exists. Returns True when it was new."""
+    values: dict[str, Any] = {
+        "key": key,
+        "kind": kind,
+        "ticket_id": ticket_id,
+        "recipient_kind": recipient_kind,
+        "recipient": recipient,
+        "text": text,
+        "buttons": buttons or [],
+        "created_at": now,
+        "next_attempt_at": now,
+        "attempts": 0,
+    }
+    dialect = session.get_bind().dialect.name
+    stmt: Any
+    if dialect == "postgresql":
+        stmt = pg_insert(Notice).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    elif dialect == "sqlite":
+        stmt = sqlite_insert(Notice).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        stmt = insert(Notice).values(**values)
+    result = session.execute(stmt)
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,371 @@
+"""The service functions that adapters (bot, web, CLI, scheduler) call: one per transition.
+
+Each opens a unit of work, loads the ticket and the actor, calls the transition, records the
+notices the change calls for (in the same transaction) and commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, select
+
+from tickets import notices, transitions
+from tickets.actors import SYSTEM, Actor, citizen_actor
+from tickets.errors import InvalidInput, NotFound
+from tickets.intake import (
+    CitizenRef,
+    Submission,
+    create_ticket,
+    department_codes,
+    find_existing,
+    get_or_create_citizen,
+)
+from tickets.models import Citizen, Department, Reply, Staff, Ticket, TicketEvent
+from tickets.outbox import enqueue
+from tickets.routing import Classifier
+from tickets.states import ActorKind, Rating, Role, State
+from tickets.text import MAX_TEXT_CHARS
+from tickets.timelimits import Policy
+from tickets.timeutil import ensure_aware, utcnow
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    ticket: Ticket
+    created: bool
+
+
+class TicketService:
+    def __init__(
+        self,
+        engine: Engine,
+        policy: Policy,
+        classifier: Classifier,
+        clock: Clock = utcnow,
+        max_text_chars: int = MAX_TEXT_CHARS,
+    ) -> None:
+        self.engine = engine
+        self.policy = policy
+        self.classifier = classifier
+        self.clock = clock
+        self.max_text_chars = max_text_chars
+
+    # -- infrastructure -------------------------------------------------------------------
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def _now(self, now: datetime | None) -> datetime:
+        return ensure_aware(now) if now is not None else self.clock()
+
+    def _ticket(self, session: Session, number: str, lock: bool = True) -> Ticket:
+        query = select(Ticket).where(Ticket.number == number.strip())
+        if lock and session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        ticket = session.exec(query).first()
+        if ticket is None:
+            raise NotFound(f"no ticket numbered {number!r}")
+        return ticket
+
+    def _staff(self, session: Session, staff_id: int) -> Actor:
+        staff = session.get(Staff, staff_id)
+        if staff is None or not staff.active:
+            raise NotFound(f"no active staff member with id {staff_id}")
+        return Actor(
+            kind=ActorKind.staff, id=staff.id, role=Role(staff.role), department_code=staff.department_code, name=staff.name
+        )
+
+    def _department(self, session: Session, code: str) -> Department:
+        department = session.exec(select(Department).where(Department.code == code)).first()
+        if department is None or not department.active:
+            raise InvalidInput(f"unknown department code {code!r}")
+        return department
+
+    def _department_name(self, session: Session, code: str | None) -> str:
+        if code is None:
+            return "待分派"
+        department = session.exec(select(Department).where(Department.code == code)).first()
+        return department.name if department else code
+
+    # -- intake ---------------------------------------------------------------------------
+    def submit(self, submission: Submission, now: datetime | None = None) -> SubmitResult:
+        """Open a ticket; the same (channel, external_message_id) always gives the same ticket."""
+        moment = self._now(now)
+        for attempt in range(5):
+            try:
+                with self.unit_of_work() as session:
+                    existing = find_existing(session, submission.channel, submission.external_message_id)
+                    if existing is not None:
+                        return SubmitResult(existing, created=False)
+                    ticket = create_ticket(
+                        session, submission, self.classifier, self.policy, moment, department_codes(session),
+                        self.max_text_chars,
+                    )
+                    self._notify_new(session, ticket, moment)
+                    return SubmitResult(ticket, created=True)
+            except IntegrityError:
+                # A concurrent submission of the same message (or the first ticket of the day,
+                # or a new citizen) won the race; read what it wrote.
+                with self.unit_of_work() as session:
+                    existing = find_existing(session, submission.channel, submission.external_message_id)
+                    if existing is not None:
+                        return SubmitResult(existing, created=False)
+            except OperationalError:
+                if attempt == 4:
+                    raise
+        raise RuntimeError("submission kept colliding; giving up")  # pragma: no cover
+
+    def _notify_new(self, session: Session, ticket: Ticket, now: datetime) -> None:
+        if ticket.state == State.assigned:
+            self._notify_department(session, ticket, now, "assigned")
+        else:
+            scores: dict[str, float] = ticket.nlu.get("department_scores", {}) or {}
+            ranked = sorted(scores, key=lambda c: -scores[c])[:3]
+            candidates = [(code, self._department_name(session, code)) for code in ranked]
+            enqueue(
+                session,
+                key=f"review:{ticket.id}:{ticket.returned_count}",
+                kind="review",
+                recipient_kind="dispatchers",
+                recipient=None,
+                ticket_id=ticket.id,
+                text="【待分派】以下工单需要人工分派：\n" + notices.ticket_card(ticket, self.policy.calendar),
+                buttons=notices.dispatcher_buttons(ticket.number, candidates),
+                now=now,
+            )
+
+    def _notify_department(self, session: Session, ticket: Ticket, now: datetime, why: str) -> None:
+        name = self._department_name(session, ticket.department_code)
+        heading = {"assigned": "【新工单】", "rerouted": "【改派工单】", "reopened": "【重办工单】"}[why]
+        enqueue(
+            session,
+            key=f"{why}:{ticket.id}:{ticket.department_code}:{ticket.updated_at.isoformat()}",
+            kind=why,
+            recipient_kind="department",
+            recipient=ticket.department_code,
+            ticket_id=ticket.id,
+            text=heading + "\n" + notices.ticket_card(ticket, self.policy.calendar, name),
+            buttons=notices.department_buttons(ticket.number) if why != "reopened" else [],
+            now=now,
+        )
+
+    # -- transitions ----------------------------------------------------------------------
+    def assign(self, number: str, staff_id: int, department: str, now: datetime | None = None) -> Ticket:
+        moment = self._now(now)
+        with self.unit_of_work() as session:
+            ticket, actor = self._ticket(session, number), self._staff(session, staff_id)
+            self._department(session, department)
+            transitions.assign(session, ticket, department, actor, moment, self.policy)
+            self._notify_department(session, ticket, moment, "assigned")
+            return ticket
+
+    def accept(self, number: str, staff_id: int, now: datetime | None = None) -> Ticket:
+        moment = self._now(now)
+        with self.unit_of_work() as session:
+            ticket, actor = self._ticket(session, number), self._staff(session, staff_id)
+            transitions.accept(session, ticket, actor, moment)
+            return ticket
+
+    def answer(self, number: str, staff_id: int, text: str, now: datetime | None = None) -> Ticket:
+        moment = self._now(now)
+        with self.unit_of_work() as session:
+            ticket, actor = self._ticket(session, number), self._staff(session, staff_id)
+            reply = transitions.answer(session, ticket, actor, text, moment)
+            name = self._department_name(session, ticket.department_code)
+            enqueue(
+                session,
+                key=f"answer:{ticket.id}:{reply.id}",
+                kind="answer",
+                recipient_kind="citizen",
+                recipient=str(ticket.citizen_id),
+                ticket_id=ticket.id,
+                text=notices.answer_text(ticket, reply, name),
+                buttons=notices.rating_buttons(ticket.number),
+                now=moment,
+            )
+            return ticket
+
+    def return_ticket(self, number: str, staff_id: int, reason: str, now: datetime | None = None) -> Ticket:
+        moment = self._now(now)
+        with self.unit_of_work() as session:
+            ticket, actor = self._ticket(session, number), self._staff(session, staff_id)
+            transitions.return_ticket(session, ticket, actor, reason, moment)
+            self._notify_new(session, ticket, moment)
+            return ticket
+
+    def reroute(self, number: str, staff_id: int, department: str, now: datetime | None = None) -> Ticket:
+        moment = self._now(now)
+        with self.unit_of_work() as session:
+            ticket, actor = self._ticket(session, number), self._staff(session, staff_id)
+            self._department(session, department)
+            transitions.reroute(session, ticket, department, actor, moment, self.policy)
+            self._notify_department(session, ticket, moment, "rerouted")
+            return ticket
+
+    def request_extension(
+        self, number: str, staff_id: int, days: int, reason: str, now: datetime | None = None
+    ) -> Ticket:
+        moment = self._now(now)
+        with self.unit_of_work() as session:
+            ticket, actor = self._ticket(session, number), self._staff(session, staff_id)
+            transitions.request_extension(session, ticket, actor, days, reason, moment, self.policy)
+            enqueue(
+                session,
+                key=f"extension:{ticket.id}",
+                kind="extension_request",
+                recipient_kind="dispatchers",
+                recipient=None,
+                ticket_id=ticket.id,
+                text=f"【延期申请】工单 {ticket.number} 申请延期 {days} 个工作日。理由：{reason}",
+                buttons=[[{"text": "同意", "data": f"extok:{ticket.number}"}, {"text": "不同意", "data": f"extno:{ticket.number}"}]],
+                now=moment,
+            )
+            return ticket
+
+    def grant_extension(self, number: str, staff_id: int, now: datetime | None = None, note: str | None = None) -> Ticket:
+        moment = self._now(now)
+        with self.unit_of_work() as session:
+            ticket, actor = self._ticket(session, number), self._staff(session, staff_id)
+            transitions.grant_extension(session, ticket, actor, moment, self.policy, note)
+            return ticket
+
+    def refuse_extension(self, number: str, staff_id: int, now: datetime | None = None, note: str | None = None) -> Ticket:
+        moment = self._now(now)
+        with self.unit_of_work() as session:
+            ticket, actor = self._ticket(session, number), self._staff(session, staff_id)
+            transitions.refuse_extension(session, ticket, actor, moment, note)
+            return ticket
+
+    def rate(
+        self, number: str, citizen_id: int, rating: Rating | str, comment: str | None = None, now: datetime | None = None
+    ) -> Ticket:
+        moment = self._now(now)
+        try:
+            value = Rating(rating)
+        except ValueError as err:
+            raise InvalidInput(f"unknown rating {rating!r}; expected one of {', '.join(Rating)}") from err
+        with self.unit_of_work() as session:
+            ticket = self._ticket(session, number)
+            transitions.rate(session, ticket, citizen_actor(citizen_id), value, moment, self.policy, comment)
+            if ticket.state == State.reopened:
+                self._notify_department(session, ticket, moment, "reopened")
+            return ticket
+
+    def reopen(self, number: str, staff_id: int, note: str | None = None, now: datetime | None = None) -> Ticket:
+        moment = self._now(now)
+        with self.unit_of_work() as session:
+            ticket, actor = self._ticket(session, number), self._staff(session, staff_id)
+            transitions.reopen(session, ticket, actor, moment, self.policy, note)
+            self._notify_department(session, ticket, moment, "reopened")
+            return ticket
+
+    def close(self, number: str, staff_id: int, note: str | None = None, now: datetime | None = None) -> Ticket:
+        moment = self._now(now)
+        with self.unit_of_work() as session:
+            ticket, actor = self._ticket(session, number), self._staff(session, staff_id)
+            transitions.close(session, ticket, actor, moment, note)
+            return ticket
+
+    def auto_close(self, number: str, now: datetime | None = None) -> Ticket:
+        moment = self._now(now)
+        with self.unit_of_work() as session:
+            ticket = self._ticket(session, number)
+            transitions.auto_close(session, ticket, SYSTEM, moment, self.policy)
+            return ticket
+
+    def invalidate(self, number: str, staff_id: int, reason: str, now: datetime | None = None) -> Ticket:
+        moment = self._now(now)
+        with self.unit_of_work() as session:
+            ticket, actor = self._ticket(session, number), self._staff(session, staff_id)
+            transitions.invalidate(session, ticket, actor, reason, moment)
+            return ticket
+
+    def merge(self, number: str, into: str, staff_id: int, now: datetime | None = None) -> Ticket:
+        moment = self._now(now)
+        with self.unit_of_work() as session:
+            ticket, actor = self._ticket(session, number), self._staff(session, staff_id)
+            target = self._ticket(session, into)
+            transitions.merge(session, ticket, target, actor, moment)
+            return ticket
+
+    # -- queries --------------------------------------------------------------------------
+    def get(self, number: str) -> Ticket:
+        with self.unit_of_work() as session:
+            return self._ticket(session, number, lock=False)
+
+    def events(self, number: str) -> list[TicketEvent]:
+        with self.unit_of_work() as session:
+            ticket = self._ticket(session, number, lock=False)
+            query = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)  # type: ignore[arg-type]
+            return list(session.exec(query).all())
+
+    def replies(self, number: str) -> list[Reply]:
+        with self.unit_of_work() as session:
+            ticket = self._ticket(session, number, lock=False)
+            query = select(Reply).where(Reply.ticket_id == ticket.id).order_by(Reply.id)  # type: ignore[arg-type]
+            return list(session.exec(query).all())
+
+    def find(
+        self,
+        state: str | None = None,
+        department: str | None = None,
+        citizen_id: int | None = None,
+        limit: int | None = None,
+        open_only: bool = False,
+    ) -> list[Ticket]:
+        with self.unit_of_work() as session:
+            query: Any = select(Ticket)
+            if state:
+                if state not in State.__members__:
+                    raise InvalidInput(f"unknown state {state!r}; expected one of {', '.join(State)}")
+                query = query.where(Ticket.state == state)
+            if department:
+                self._department(session, department)
+                query = query.where(Ticket.department_code == department)
+            if citizen_id is not None:
+                query = query.where(Ticket.citizen_id == citizen_id)
+            if open_only:
+                query = query.where(Ticket.state.in_([s.value for s in State if s not in (State.closed, State.invalid, State.merged)]))  # type: ignore[attr-defined]
+            query = query.order_by(Ticket.id.desc())  # type: ignore[union-attr]
+            if limit:
+                query = query.limit(limit)
+            return list(session.exec(query).all())
+
+    def citizen_id(self, channel: str, external_id: str, phone: str | None = None) -> int:
+        """The citizen behind a channel's user id, created on first contact."""
+        for _ in range(3):
+            try:
+                with self.unit_of_work() as session:
+                    citizen = get_or_create_citizen(session, CitizenRef(channel, external_id, phone=phone), self.clock())
+                    assert citizen.id is not None
+                    return citizen.id
+            except IntegrityError:
+                continue
+        raise RuntimeError("could not register citizen")  # pragma: no cover
+
+    def citizen(self, citizen_id: int) -> Citizen | None:
+        with self.unit_of_work() as session:
+            return session.get(Citizen, citizen_id)
+
+    def department_name(self, code: str | None) -> str:
+        with self.unit_of_work() as session:
+            return self._department_name(session, code)
+
+    def departments(self) -> list[Department]:
+        with self.unit_of_work() as session:
+            return list(session.exec(select(Department).where(Department.active == True).order_by(Department.id)).all())  # type: ignore[arg-type]  # noqa: E712

@@ -1,0 +1,135 @@
+"""Ticket types, states and the one table of legal transitions (DESIGN.md, "The ticket")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class TicketType(StrEnum):
+    consultation = "consultation"
+    complaint = "complaint"
+    suggestion = "suggestion"
+
+
+TYPE_LABELS_ZH = {
+    TicketType.consultation: "咨询",
+    TicketType.complaint: "投诉",
+    TicketType.suggestion: "建议",
+}
+
+
+class State(StrEnum):
+    new = "new"
+    assigned = "assigned"
+    accepted = "accepted"
+    answered = "answered"
+    closed = "closed"
+    returned = "returned"
+    reopened = "reopened"
+    invalid = "invalid"
+    merged = "merged"
+
+
+STATE_LABELS_ZH = {
+    State.new: "待分派",
+    State.assigned: "已派单",
+    State.accepted: "已签收",
+    State.answered: "已答复",
+    State.closed: "已办结",
+    State.returned: "已退单",
+    State.reopened: "重办中",
+    State.invalid: "无效",
+    State.merged: "已并单",
+}
+
+OPEN_STATES = frozenset({State.new, State.assigned, State.accepted, State.returned, State.reopened})
+# States in which the department owes the citizen an answer (the answer clock runs).
+AWAITING_ANSWER = frozenset({State.assigned, State.accepted, State.reopened})
+FINAL_STATES = frozenset({State.closed, State.invalid, State.merged})
+
+
+class Role(StrEnum):
+    staff = "staff"
+    head = "head"
+    dispatcher = "dispatcher"
+    leader = "leader"
+
+
+ROLE_LABELS_ZH = {Role.staff: "承办人", Role.head: "部门负责人", Role.dispatcher: "派单员", Role.leader: "领导"}
+
+
+class Rating(StrEnum):
+    satisfied = "satisfied"
+    basically_satisfied = "basically_satisfied"
+    dissatisfied = "dissatisfied"
+
+
+RATING_LABELS_ZH = {
+    Rating.satisfied: "满意",
+    Rating.basically_satisfied: "基本满意",
+    Rating.dissatisfied: "不满意",
+}
+
+
+class ActorKind(StrEnum):
+    citizen = "citizen"
+    staff = "staff"
+    system = "system"
+
+
+class Who(StrEnum):
+    """Who may make a transition."""
+
+    system = "system"
+    dispatcher = "dispatcher"
+    department = "department"  # staff or head of the ticket's own department
+    citizen = "citizen"  # the ticket's own citizen
+
+
+@dataclass(frozen=True)
+class Rule:
+    sources: frozenset[State]
+    target: State | None  # None: the state does not change (e.g. an extension request)
+    who: frozenset[Who]
+
+
+def _rule(sources: set[State], target: State | None, *who: Who) -> Rule:
+    return Rule(frozenset(sources), target, frozenset(who))
+
+
+# The one table of legal transitions. Every function in transitions.py looks itself up here.
+TRANSITIONS: dict[str, Rule] = {
+    "assign": _rule({State.new}, State.assigned, Who.system, Who.dispatcher),
+    "accept": _rule({State.assigned}, State.accepted, Who.department),
+    "answer": _rule({State.accepted, State.reopened}, State.answered, Who.department),
+    "return": _rule({State.assigned, State.accepted}, State.returned, Who.department),
+    "reroute": _rule({State.returned}, State.assigned, Who.dispatcher),
+    "request_extension": _rule({State.accepted, State.reopened}, None, Who.department),
+    "grant_extension": _rule({State.accepted, State.reopened}, None, Who.dispatcher),
+    "refuse_extension": _rule({State.accepted, State.reopened}, None, Who.dispatcher),
+    "rate": _rule({State.answered}, State.closed, Who.citizen),
+    "reopen": _rule({State.answered}, State.reopened, Who.citizen, Who.dispatcher),
+    "close": _rule({State.answered}, State.closed, Who.dispatcher),
+    "auto_close": _rule({State.answered}, State.closed, Who.system),
+    "invalidate": _rule({State.new, State.returned}, State.invalid, Who.dispatcher),
+    "merge": _rule(set(OPEN_STATES), State.merged, Who.dispatcher),
+}
+
+ACTION_LABELS_ZH = {
+    "submit": "受理",
+    "assign": "派单",
+    "accept": "签收",
+    "answer": "答复",
+    "return": "退单",
+    "reroute": "改派",
+    "request_extension": "申请延期",
+    "grant_extension": "同意延期",
+    "refuse_extension": "不同意延期",
+    "rate": "评价",
+    "reopen": "重办",
+    "close": "办结",
+    "auto_close": "自动办结（未评价）",
+    "invalidate": "无效",
+    "merge": "并单",
+}

@@ -1,0 +1,43 @@
+"""Normalising citizens' text before it is stored and classified."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from tickets.errors import InvalidInput
+
+MAX_TEXT_CHARS = 20_000
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+_SPACES = re.compile(r"[ \t\u3000]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]")
+
+
+def normalise(text: str | None, max_chars: int = MAX_TEXT_CHARS) -> str:
+    """Full-width to half-width (NFKC), control characters out, whitespace collapsed.
+
+    Raises InvalidInput for empty text or text longer than `max_chars`: the caller tells the
+    citizen instead of silently cutting a complaint in half.
+    """
+    if text is None:
+        raise InvalidInput("the message is empty")
+    if len(text) > max_chars * 2:  # don't spend time normalising a 100 KB paste
+        raise InvalidInput(f"the message is too long ({len(text)} characters; at most {max_chars})")
+    cleaned = unicodedata.normalize("NFKC", text).replace("\r\n", "\n").replace("\r", "\n")
+    cleaned = _CONTROL.sub("", cleaned)
+    cleaned = _SPACES.sub(" ", cleaned)
+    cleaned = _BLANK_LINES.sub("\n\n", "\n".join(line.strip() for line in cleaned.split("\n"))).strip()
+    if not cleaned:
+        raise InvalidInput("the message is empty")
+    if len(cleaned) > max_chars:
+        raise InvalidInput(f"the message is too long ({len(cleaned)} characters; at most {max_chars})")
+    return cleaned
+
+
+def summarise(text: str, limit: int = 40) -> str:
+    """A one-line summary: the first sentence, cut to `limit` characters."""
+    first = _SENTENCE_END.split(text.strip(), maxsplit=1)[0].strip() or text.strip()
+    first = first.replace("\n", " ")
+    return first if len(first) <= limit else first[: limit - 1] + "…"

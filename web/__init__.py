@@ -1,0 +1,1 @@
+"""The HTTP side (FastAPI): web chat, staff workbench, dashboard and the public page."""

@@ -1,0 +1,18 @@
+"""The FastAPI application. Routes parse input, call one service function and render."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from hotline.bootstrap import App
+
+
+def create_app(hotline: App) -> FastAPI:
+    api = FastAPI(title=f"{hotline.config.city.name} 12345 市民热线", docs_url="/api/docs")
+    api.state.hotline = hotline
+
+    @api.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return api
