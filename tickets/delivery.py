@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import Engine, or_, update
+from sqlalchemy import Engine, update
 from sqlmodel import Session, select
 
 from tickets.models import Notice
@@ -54,7 +54,7 @@ def _claim(engine: Engine, notice: Notice, now: datetime) -> bool:
         result = session.execute(
             update(Notice)
             .where(Notice.id == notice.id, Notice.sent_at == None)  # type: ignore[arg-type]  # noqa: E711
-            .where(or_(Notice.next_attempt_at == notice.next_attempt_at))  # type: ignore[arg-type]
+            .where(Notice.next_attempt_at == notice.next_attempt_at)  # type: ignore[arg-type]
             .values(next_attempt_at=now + CLAIM)
         )
         session.commit()
