@@ -186,6 +186,8 @@ class Notice(SQLModel, table=True):
     recipient: str | None = Field(default=None, max_length=80)  # citizen id, staff id or department code
     text: str
     buttons: list[list[dict[str, str]]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Files to send with the text (e.g. chart PNGs of the weekly report): paths under HOTLINE_HOME.
+    attachments: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     sent_at: datetime | None = _time()

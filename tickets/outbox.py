@@ -26,6 +26,7 @@ def enqueue(
     now: datetime,
     ticket_id: int | None = None,
     buttons: Buttons | None = None,
+    attachments: list[str] | None = None,
 ) -> bool:
     """Record a notice unless one with the same key exists. Returns True when it was new."""
     values: dict[str, Any] = {
@@ -36,6 +37,7 @@ def enqueue(
         "recipient": recipient,
         "text": text,
         "buttons": buttons or [],
+        "attachments": attachments or [],
         "created_at": now,
         "next_attempt_at": now,
         "attempts": 0,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 19:42:28.520336
+Create Date: 2026-11-23 19:46:55.286466
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import sqlmodel
 from alembic import op
 
 import tickets.timeutil
+
 
 revision = '0001'
 down_revision = None
@@ -167,6 +168,7 @@ def upgrade() -> None:
     sa.Column('recipient', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=True),
     sa.Column('text', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('buttons', sa.JSON(), nullable=False),
+    sa.Column('attachments', sa.JSON(), nullable=False),
     sa.Column('created_at', tickets.timeutil.UTCDateTime(timezone=True), nullable=False),
     sa.Column('next_attempt_at', tickets.timeutil.UTCDateTime(timezone=True), nullable=False),
     sa.Column('sent_at', tickets.timeutil.UTCDateTime(timezone=True), nullable=True),
