@@ -35,6 +35,7 @@ ISSUES = {
     TicketType.consultation: "{place}{kw}方面的政策是怎样的，需要准备哪些材料，到哪里办理？",
     TicketType.suggestion: "在{place}加强{kw}方面的管理和服务，方便周边群众。",
 }
+SPAM = ["哈哈哈哈哈", "在吗在吗", "测试一下", "加微信领红包，点击链接", "你们电话怎么老是占线", "。。。"]
 ANSWERS = ["经核实，已安排工作人员到现场处理，问题已整改到位。", "您咨询的事项已按政策答复，详见以上说明。",
            "已转交属地街道跟进，将于近期完成整改。", "感谢您的建议，我局将认真研究并在后续工作中采纳。"]
 
@@ -120,6 +121,7 @@ def simulate(
     start = end - timedelta(weeks=weeks)
     moments = _created_times(rng, policy, start, end, per_day)
     known = set(codes)
+    latest: dict[str, object] = {}
     batch = 500
     for index in range(0, len(moments), batch):
         with Session(engine, expire_on_commit=False) as session:
@@ -127,8 +129,14 @@ def simulate(
                 serial = index + offset
                 code = rng.choice(codes)
                 ticket_type = rng.choices(list(TicketType), weights=[38, 52, 10])[0]
-                text = _text(rng, ticket_type, rng.choice(keywords_for(code, keywords)))
-                routed_by_citizen = rng.random() < 0.9
+                spam = rng.random() < 0.02
+                routed_by_citizen = not spam and rng.random() < 0.9
+                if spam:
+                    text = rng.choice(SPAM)
+                elif routed_by_citizen:
+                    text = _text(rng, ticket_type, rng.choice(keywords_for(code, keywords)))
+                else:  # vague enough that the router leaves it to a dispatcher
+                    text = f"{rng.choice(PLACES)}那边的事情已经{rng.randint(2, 9)}天了，一直没人管，麻烦帮忙转给相关部门。"
                 submission = Submission(
                     channel=rng.choices(["telegram", "web", "phone"], weights=[3, 2, 5])[0],
                     external_message_id=f"demo-{seed}-{serial}",
@@ -138,6 +146,16 @@ def simulate(
                     department=code if routed_by_citizen else None,
                 )
                 ticket = create_ticket(session, submission, classifier, policy, created, known)
+                if spam:
+                    _spam(session, ticket, rng, dispatcher, end)
+                    continue
+                original = latest.get(code)
+                if original is not None and rng.random() < 0.015 and original.state not in (State.invalid, State.merged):
+                    at = created + timedelta(minutes=rng.randint(5, 90))
+                    if at < end:  # a second citizen writes about the same problem: 并单
+                        transitions.merge(session, ticket, original, dispatcher, at)
+                        continue
+                latest[code] = ticket
                 _live(session, ticket, rng, policy, tempers, actors, dispatcher, end, code)
             session.commit()
         if progress:
@@ -150,15 +168,15 @@ def _after(policy: Policy, moment: datetime, hours: float) -> datetime:
     return policy.calendar.add_working_days(moment, hours / 24)
 
 
+def _spam(session, ticket, rng, dispatcher, end) -> None:  # type: ignore[no-untyped-def]
+    at = ticket.created_at + timedelta(hours=rng.uniform(0.2, 4))
+    if ticket.state == State.new and at < end:
+        transitions.invalidate(session, ticket, dispatcher, "无效诉求（重复骚扰/非本热线受理范围）", at)
+
+
 def _live(session, ticket, rng, policy, tempers, actors, dispatcher, end, code) -> None:  # type: ignore[no-untyped-def]
     """Play one ticket's life forward until `end`."""
     now = ticket.created_at
-    if rng.random() < 0.02:  # spam and the like
-        if ticket.state == State.new:
-            at = now + timedelta(hours=rng.uniform(0.2, 4))
-            if at < end:
-                transitions.invalidate(session, ticket, dispatcher, "无效诉求（重复骚扰/非本热线受理范围）", at)
-        return
     if ticket.state == State.new:
         now = now + timedelta(hours=rng.uniform(0.3, 6))
         if now >= end:
