@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 19:46:55.286466
+Create Date: 2026-11-23 19:54:15.341214
 """
 from __future__ import annotations
 
@@ -57,6 +57,70 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('staff', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_staff_department_code'), ['department_code'], unique=False)
+
+    op.create_table('stats_day',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('taken_at', tickets.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('day')
+    )
+    op.create_table('stats_delta',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('cohort_day', sa.Date(), nullable=False),
+    sa.Column('department_code', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('type', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('received', sa.Integer(), nullable=False),
+    sa.Column('assigned', sa.Integer(), nullable=False),
+    sa.Column('returned', sa.Integer(), nullable=False),
+    sa.Column('accepted_in_time', sa.Integer(), nullable=False),
+    sa.Column('answered', sa.Integer(), nullable=False),
+    sa.Column('answered_on_time', sa.Integer(), nullable=False),
+    sa.Column('closed', sa.Integer(), nullable=False),
+    sa.Column('rated', sa.Integer(), nullable=False),
+    sa.Column('satisfied', sa.Integer(), nullable=False),
+    sa.Column('handling_hours', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('stats_delta', schema=None) as batch_op:
+        batch_op.create_index('ix_stats_delta_day_cohort', ['day', 'cohort_day'], unique=False)
+
+    op.create_table('stats_hot',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('label', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('department_code', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('example', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('numbers', sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('stats_hot', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_stats_hot_day'), ['day'], unique=False)
+
+    op.create_table('stats_intake',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('hour', sa.Integer(), nullable=False),
+    sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('stats_intake', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_stats_intake_day'), ['day'], unique=False)
+
+    op.create_table('stats_overdue',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('number', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('cohort_day', sa.Date(), nullable=False),
+    sa.Column('department_code', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('type', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('days_overdue', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('stats_overdue', schema=None) as batch_op:
+        batch_op.create_index('ix_stats_overdue_day_cohort', ['day', 'cohort_day'], unique=False)
 
     op.create_table('ticket_counter',
     sa.Column('day', sa.Date(), nullable=False),
@@ -129,6 +193,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_ticket_state'), ['state'], unique=False)
         batch_op.create_index('ix_ticket_state_accept_due', ['state', 'accept_due'], unique=False)
         batch_op.create_index('ix_ticket_state_answer_due', ['state', 'answer_due'], unique=False)
+        batch_op.create_index('ix_ticket_updated_at', ['updated_at'], unique=False)
 
     op.create_table('attachment',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -243,6 +308,7 @@ def downgrade() -> None:
 
     op.drop_table('attachment')
     with op.batch_alter_table('ticket', schema=None) as batch_op:
+        batch_op.drop_index('ix_ticket_updated_at')
         batch_op.drop_index('ix_ticket_state_answer_due')
         batch_op.drop_index('ix_ticket_state_accept_due')
         batch_op.drop_index(batch_op.f('ix_ticket_state'))
@@ -253,6 +319,23 @@ def downgrade() -> None:
     op.drop_table('ticket')
     op.drop_table('invite')
     op.drop_table('ticket_counter')
+    with op.batch_alter_table('stats_overdue', schema=None) as batch_op:
+        batch_op.drop_index('ix_stats_overdue_day_cohort')
+
+    op.drop_table('stats_overdue')
+    with op.batch_alter_table('stats_intake', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_stats_intake_day'))
+
+    op.drop_table('stats_intake')
+    with op.batch_alter_table('stats_hot', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_stats_hot_day'))
+
+    op.drop_table('stats_hot')
+    with op.batch_alter_table('stats_delta', schema=None) as batch_op:
+        batch_op.drop_index('ix_stats_delta_day_cohort')
+
+    op.drop_table('stats_delta')
+    op.drop_table('stats_day')
     with op.batch_alter_table('staff', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_staff_department_code'))
 

@@ -1,0 +1,66 @@
+"""The counts behind every figure, and the rates derived from them (docs/DESIGN.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+COUNT_FIELDS = ("received", "assigned", "returned", "accepted_in_time", "answered", "answered_on_time",
+                "closed", "rated", "satisfied", "handling_hours")
+
+
+@dataclass
+class Counts:
+    """Additive counts: the contributions of tickets, summed over days, departments or types."""
+
+    received: int = 0
+    assigned: int = 0
+    returned: int = 0
+    accepted_in_time: int = 0
+    answered: int = 0
+    answered_on_time: int = 0
+    closed: int = 0
+    rated: int = 0
+    satisfied: int = 0
+    handling_hours: float = 0.0  # sum of working hours from creation to first answer
+    overdue: int = 0  # not additive over days: the tickets overdue at the period's end
+
+    def add(self, other: Any) -> None:
+        for name in COUNT_FIELDS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def as_department(self) -> Counts:
+        """A department's received (受理量) is what was assigned (派) to it."""
+        copy = Counts(**{f.name: getattr(self, f.name) for f in fields(self)})
+        copy.received = self.assigned
+        return copy
+
+    def figures(self) -> dict[str, Any]:
+        """The JSON figures of DESIGN.md: counts, and rates as fractions (None when undefined)."""
+        return {
+            "received": self.received,
+            "accepted_in_time": self.accepted_in_time,
+            "response_rate": ratio(self.accepted_in_time, self.received),
+            "closed": self.closed,
+            "closure_rate": ratio(self.closed, self.received),
+            "answered": self.answered,
+            "answered_on_time": self.answered_on_time,
+            "on_time_rate": ratio(self.answered_on_time, self.answered),
+            "rated": self.rated,
+            "satisfied": self.satisfied,
+            "satisfaction_rate": ratio(self.satisfied, self.rated),
+            "rating_rate": ratio(self.rated, self.answered),
+            "mean_handling_hours": None if not self.answered else round(self.handling_hours / self.answered, 2),
+            "overdue": self.overdue,
+            "assigned": self.assigned,
+            "returned": self.returned,
+            "return_rate": ratio(self.returned, self.assigned),
+        }
+
+
+def ratio(numerator: float, denominator: float) -> float | None:
+    return None if not denominator else round(numerator / denominator, 4)
+
+
+FIGURE_NAMES = tuple(Counts().figures())
+RATE_NAMES = ("response_rate", "closure_rate", "on_time_rate", "satisfaction_rate", "rating_rate", "return_rate")
