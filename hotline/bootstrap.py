@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from hotline.db import make_engine, upgrade
 from hotline.settings import HotlineConfig, Settings, load_settings
+from tickets.delivery import Notifier
 from tickets.models import Department, Staff
 from tickets.routing import Classifier, DepartmentKeywords, KeywordRouter
 from tickets.service import Clock, TicketService
@@ -106,6 +107,14 @@ class App:
     @cached_property
     def tickets(self) -> TicketService:
         return TicketService(self.engine, self.policy, self.classifier, clock=self.clock)
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        """The outbox's notifier: Telegram when TELEGRAM_TOKEN is set, and the web chat."""
+        from hotline.notifiers import build_notifier
+
+        env = self.settings.env
+        return build_notifier(self.tickets, self.engine, self.config, env.home, env.telegram_token, env.telegram_api_base_url)
 
     def now(self) -> datetime:
         return self.clock()

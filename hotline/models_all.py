@@ -5,3 +5,4 @@ Packages that add tables (the scheduler's job store excepted: APScheduler owns i
 
 import tickets.models  # noqa: F401
 import tickets.stats.models  # noqa: F401
+import bot.store  # noqa: F401

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from tickets import notices, transitions
 from tickets.actors import SYSTEM, Actor, citizen_actor
@@ -27,7 +27,7 @@ from tickets.intake import (
     find_existing,
     get_or_create_citizen,
 )
-from tickets.models import Citizen, Department, Reply, Staff, Ticket, TicketEvent
+from tickets.models import Citizen, Department, Notice, Reply, Staff, Ticket, TicketEvent
 from tickets.outbox import enqueue
 from tickets.routing import Classifier
 from tickets.states import ActorKind, Rating, Role, State
@@ -369,3 +369,30 @@ class TicketService:
     def departments(self) -> list[Department]:
         with self.unit_of_work() as session:
             return list(session.exec(select(Department).where(Department.active == True).order_by(Department.id)).all())  # type: ignore[arg-type]  # noqa: E712
+
+    def may(self, action: str, number: str, *, staff_id: int | None = None, citizen_id: int | None = None) -> Ticket:
+        """Check, without changing anything, that this person may make `action` now (raises the
+        same refusal the transition would). Lets a channel ask for a reason only when it will count."""
+        with self.unit_of_work() as session:
+            ticket = self._ticket(session, number, lock=False)
+            actor = self._staff(session, staff_id) if staff_id is not None else citizen_actor(citizen_id or 0)
+            transitions.check(action, ticket, actor)
+            return ticket
+
+    def counts(self) -> list[tuple[str | None, str, int]]:
+        """Number of tickets by (department code, state)."""
+        with self.unit_of_work() as session:
+            query = select(Ticket.department_code, Ticket.state, func.count()).group_by(Ticket.department_code, Ticket.state)
+            return [(code, state, int(n)) for code, state, n in session.exec(query).all()]
+
+    def citizen_notices(self, citizen_id: int, after_id: int = 0, limit: int = 50) -> list[Notice]:
+        """Notices delivered to a citizen after `after_id` (the web chat shows them in its page)."""
+        with self.unit_of_work() as session:
+            query = (
+                select(Notice)
+                .where(Notice.recipient_kind == "citizen", Notice.recipient == str(citizen_id))
+                .where(Notice.sent_at != None, Notice.id > after_id)  # type: ignore[operator]  # noqa: E711
+                .order_by(Notice.id)  # type: ignore[arg-type]
+                .limit(limit)
+            )
+            return list(session.exec(query).all())

@@ -5,11 +5,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from hotline.bootstrap import App
+from web import chat
 
 
 def create_app(hotline: App) -> FastAPI:
     api = FastAPI(title=f"{hotline.config.city.name} 12345 市民热线", docs_url="/api/docs")
     api.state.hotline = hotline
+    api.include_router(chat.router(hotline))
 
     @api.get("/healthz")
     def healthz() -> dict[str, str]:

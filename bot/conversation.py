@@ -1,0 +1,454 @@
+"""The conversation, written once for every channel: an Event in, an Outcome (replies, buttons) out.
+
+A citizen describes a problem; the bot shows what it understood and asks to confirm; missing facts
+(where, a callback number) are asked for once; the ticket is submitted through TicketService.
+Staff, dispatchers and leaders act through bot/desk.py. The per-person state is a plain JSON dict
+that the adapter loads before and stores after each event.
+
+States (state["step"]):
+    idle        nothing under way
+    confirm     a draft is shown with 提交 / 改类型 / 改部门 / 取消
+    ask_place   asked once where it happened (text or a shared location)
+    ask_phone   asked once for a callback number (text or a shared contact)
+    rate_reason 不满意 was pressed; the next text is the reason, and the ticket reopens
+    return_reason (staff) 退单 was pressed; the next text is the reason
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from bot import texts
+from bot.desk import Desk, WeeklyReport
+from bot.events import Buttons, Event, Outcome, Reply
+from hotline.bootstrap import App
+from tickets.errors import DomainError
+from tickets.intake import CitizenRef, Submission
+from tickets.models import Staff
+from tickets.notices import fmt_time, type_zh
+from tickets.states import RATING_LABELS_ZH, STATE_LABELS_ZH, Rating, State, TicketType
+from tickets.text import summarise
+
+IDLE, CONFIRM, ASK_PLACE, ASK_PHONE, RATE_REASON, RETURN_REASON = (
+    "idle", "confirm", "ask_place", "ask_phone", "rate_reason", "return_reason",
+)
+T = TypeVar("T")
+
+PHONE = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
+WANTS_CALLBACK = re.compile(r"回电|回个电话|打电话给我|给我打电话|电话联系|联系我|致电|回访我")
+PLACE_LABELS = ("place", "location", "address", "loc", "gpe", "fac")
+
+
+async def run(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """The domain is synchronous (SQLAlchemy); keep the event loop free while it works."""
+    return await asyncio.to_thread(func, *args, **kwargs)
+
+
+class Conversation:
+    def __init__(self, app: App, weekly: WeeklyReport | None = None) -> None:
+        self.app = app
+        self.desk = Desk(app, weekly)
+
+    # -- entry point --------------------------------------------------------------------------
+    async def handle(self, event: Event, state: dict[str, Any]) -> Outcome:
+        """Answer one event; `state` is this person's conversation and is changed in place."""
+        staff = await self.desk.staff_of(event)
+        if event.kind == "button":
+            return await self.on_button(event, state, staff)
+        if event.kind == "command":
+            return await self.on_command(event, state, staff)
+        if not event.private and staff is None:
+            return Outcome()  # chatter in a department's group is not for the bot
+        slow_down = self.flood(state)
+        if slow_down is not None:
+            return slow_down
+        if staff is not None:
+            return await self.desk.on_message(event, state, staff)
+        return await self.on_message(event, state)
+
+    def flood(self, state: dict[str, Any]) -> Outcome | None:
+        """More than the configured number of messages a minute: say so once, then stay quiet."""
+        now = self.app.now().timestamp()
+        limit = self.app.config.bot.flood_limit_per_minute
+        recent = [t for t in state.get("recent", []) if now - t < 60]
+        if len(recent) >= limit:
+            state["recent"] = recent
+            if now - state.get("flood_warned", 0) < 60:
+                return Outcome()
+            state["flood_warned"] = now
+            return Outcome.say(texts.FLOOD.format(limit=limit))
+        state["recent"] = [*recent, now]
+        return None
+
+    async def on_message(self, event: Event, state: dict[str, Any]) -> Outcome:
+        step = state.get("step", IDLE)
+        if event.kind == "text":
+            if step in (ASK_PLACE, ASK_PHONE) and event.text.strip() == "跳过":
+                return self.next_question(state)
+            if step == ASK_PLACE:
+                return await self.ask_place(event, state)
+            if step == ASK_PHONE:
+                return await self.ask_phone(event, state)
+            if step == RATE_REASON:
+                return await self.rate_reason(event, state)
+            return await self.describe(event, state)
+        if event.kind == "photo":
+            return await self.photo(event, state)
+        if event.kind == "location":
+            return await self.ask_place(event, state)
+        if event.kind == "contact":
+            return await self.ask_phone(event, state)
+        fixed = {"sticker": texts.STICKER, "voice": texts.VOICE, "file": texts.FILE}
+        return Outcome.say(fixed.get(event.kind, texts.OTHER))
+
+    # -- commands -----------------------------------------------------------------------------
+    async def on_command(self, event: Event, state: dict[str, Any], staff: Staff | None) -> Outcome:
+        command = event.command or ""
+        if command in ("start", "help"):
+            return await self.start(event, state, staff)
+        if command == "cancel":
+            return await self.cancel(event, state)
+        if command == "mytickets":
+            return await self.my_tickets(event, state)
+        if command == "status":
+            return await self.status(event, state, staff)
+        outcome = await self.desk.on_command(event, state, staff)
+        return outcome if outcome is not None else Outcome.say(texts.UNKNOWN_COMMAND)
+
+    async def start(self, event: Event, state: dict[str, Any], staff: Staff | None) -> Outcome:
+        """Greet; say what the line is for and how personal data is used."""
+        city = self.app.config.city
+        text = texts.welcome(city.name, city.hotline_number)
+        if staff is not None:
+            text += "\n\n" + self.desk.help_for(staff)
+        return Outcome.say(text)
+
+    async def cancel(self, event: Event, state: dict[str, Any]) -> Outcome:
+        """Drop the draft and any question under way."""
+        had_draft = state.pop("draft", None) is not None
+        state["step"] = IDLE
+        state.pop("subject", None)
+        return Outcome.say(texts.CANCELLED if had_draft else "好的。需要时直接描述您的诉求即可。")
+
+    async def my_tickets(self, event: Event, state: dict[str, Any]) -> Outcome:
+        """The citizen's own tickets, newest first."""
+        citizen_id = await self.citizen_id(event, state)
+        found = await run(self.app.tickets.find, citizen_id=citizen_id, limit=10)
+        if not found:
+            return Outcome.say("您还没有提交过诉求。直接用文字描述即可。")
+        calendar = self.app.policy.calendar
+        lines = ["您最近的工单："]
+        for t in found:
+            lines.append(
+                f"{t.number}｜{type_zh(t.type)}｜{STATE_LABELS_ZH[State(t.state)]}｜{self.department_name(t.department_code)}"
+                + (f"｜答复时限 {fmt_time(calendar, t.answer_due)}" if t.answer_due and t.state != State.closed else "")
+            )
+        lines.append("查看详情：/status 工单号")
+        return Outcome.say("\n".join(lines))
+
+    async def status(self, event: Event, state: dict[str, Any], staff: Staff | None) -> Outcome:
+        """One ticket, only to its own citizen (or to hotline staff)."""
+        number = event.args.strip().split(" ")[0] if event.args.strip() else ""
+        if not number:
+            return Outcome.say("用法：/status 工单号，例如 /status 20261123-0007")
+        citizen_id = await self.citizen_id(event, state)
+        try:
+            ticket = await run(self.app.tickets.get, number)
+        except DomainError:
+            ticket = None
+        if ticket is None or (ticket.citizen_id != citizen_id and not self.desk.may_see(staff, ticket)):
+            return Outcome.say(f"没有找到您名下的工单 {number}。")
+        calendar = self.app.policy.calendar
+        lines = [
+            f"工单 {ticket.number}（{type_zh(ticket.type)}）",
+            f"状态：{STATE_LABELS_ZH[State(ticket.state)]}",
+            f"承办单位：{self.department_name(ticket.department_code)}",
+            f"受理时间：{fmt_time(calendar, ticket.created_at)}",
+            f"诉求：{ticket.summary}",
+        ]
+        if ticket.answer_due and ticket.state in (State.assigned, State.accepted, State.reopened):
+            lines.append(f"答复时限：{fmt_time(calendar, ticket.answer_due)}")
+        replies = await run(self.app.tickets.replies, ticket.number)
+        if replies:
+            lines.append(f"最新答复（{fmt_time(calendar, replies[-1].at)}）：{replies[-1].text}")
+        buttons: Buttons = []
+        if ticket.state == State.answered and ticket.citizen_id == citizen_id:
+            buttons = [[{"text": RATING_LABELS_ZH[r], "data": f"rate:{ticket.number}:{r.value}"} for r in Rating]]
+            lines.append("请对办理结果进行评价：")
+        return Outcome.say("\n".join(lines), buttons)
+
+    # -- a citizen writes ---------------------------------------------------------------------
+    async def describe(self, event: Event, state: dict[str, Any]) -> Outcome:
+        """Free text: classify it and show what was understood, or add to the draft under way."""
+        text = event.text.strip()
+        limit = self.app.config.bot.max_message_chars
+        if not text:
+            return Outcome.say(texts.EMPTY)
+        if len(text) > limit:
+            return Outcome.say(texts.TOO_LONG.format(n=len(text), limit=limit))
+        draft = state.get("draft")
+        if draft is not None and state.get("step") == CONFIRM:
+            if len(draft["text"]) + len(text) + 1 > limit:
+                return Outcome.say(texts.TOO_LONG.format(n=len(draft["text"]) + len(text), limit=limit))
+            draft["text"] += "\n" + text
+            await self.understand(draft)
+            return Outcome([Reply("已补充到您的诉求中。"), self.card(draft)])
+        draft = {
+            "id": secrets.token_hex(3), "source": event.event_id, "text": text, "name": event.name,
+            "photos": state.pop("photos", []), "place": None, "phone": None,
+            "asked_place": False, "asked_phone": False, "dept_chosen": False,
+        }
+        prediction = await self.understand(draft)
+        state["draft"] = draft
+        if prediction.urgent:
+            return await self.submit_urgent(event, state)
+        return self.next_question(state)
+
+    async def understand(self, draft: dict[str, Any]) -> Any:
+        """Run the NLU on the draft's text and keep what it found."""
+        prediction = await run(self.app.classifier.classify, draft["text"])
+        draft["type"] = draft.get("type_chosen") or prediction.type
+        if not draft["dept_chosen"]:
+            draft["department"] = prediction.department
+            draft["needs_review"] = prediction.needs_review
+        draft["summary"] = summarise(draft["text"])
+        for entity in prediction.entities:
+            label = str(entity.get("label", "")).lower()
+            if label in PLACE_LABELS and not draft["place"]:
+                draft["place"] = str(entity.get("text"))
+            if label == "phone" and not draft["phone"]:
+                draft["phone"] = str(entity.get("text"))
+        found = PHONE.search(draft["text"])
+        if found and not draft["phone"]:
+            draft["phone"] = found.group(1)
+        draft["wants_callback"] = bool(WANTS_CALLBACK.search(draft["text"]))
+        return prediction
+
+    def next_question(self, state: dict[str, Any]) -> Outcome:
+        """Ask once for what the department will need, then show the draft."""
+        draft = state["draft"]
+        skip = [[{"text": "跳过", "data": f"c:skip:{draft['id']}"}]]
+        if draft["type"] == TicketType.complaint and not draft["place"] and not draft["asked_place"]:
+            draft["asked_place"] = True
+            state["step"] = ASK_PLACE
+            return Outcome([Reply(texts.ASK_PLACE, skip, ask="location")])
+        if draft["wants_callback"] and not draft["phone"] and not draft["asked_phone"]:
+            draft["asked_phone"] = True
+            state["step"] = ASK_PHONE
+            return Outcome([Reply(texts.ASK_PHONE, skip, ask="contact")])
+        state["step"] = CONFIRM
+        return Outcome([self.card(draft)])
+
+    async def ask_place(self, event: Event, state: dict[str, Any]) -> Outcome:
+        """Where it happened: typed, or a shared location."""
+        draft = state.get("draft")
+        if draft is None:
+            return Outcome.say(texts.NO_DRAFT)
+        if event.kind == "location":
+            where = f"{event.latitude:.5f},{event.longitude:.5f}"
+            draft["place"] = f"{event.place_name}（{where}）" if event.place_name else f"位置 {where}"
+        else:
+            if len(event.text) > 200:
+                return Outcome.say("地址太长了，请只写地址（200 字以内）。")
+            draft["place"] = event.text.strip()
+        return self.next_question(state)
+
+    async def ask_phone(self, event: Event, state: dict[str, Any]) -> Outcome:
+        """A callback number: typed, or a shared contact."""
+        draft = state.get("draft")
+        if draft is None:
+            return Outcome.say(texts.NO_DRAFT)
+        if event.kind == "contact" and event.phone:
+            draft["phone"] = event.phone
+        else:
+            found = PHONE.search(event.text.replace(" ", ""))
+            if not found:
+                skip = [[{"text": "跳过", "data": f"c:skip:{draft['id']}"}]]
+                return Outcome([Reply("没有识别出电话号码，请输入手机号（11 位）或带区号的座机号。", skip, ask="contact")])
+            draft["phone"] = found.group(1)
+        return self.next_question(state)
+
+    async def photo(self, event: Event, state: dict[str, Any]) -> Outcome:
+        """A photo belongs to the ticket being written (or to the next one)."""
+        draft = state.get("draft")
+        if draft is not None and event.file_ref:
+            draft["photos"].append(event.file_ref)
+            return Outcome.say(texts.PHOTO_KEPT.format(n=len(draft["photos"])))
+        state.setdefault("photos", []).append(event.file_ref)
+        if event.text.strip():  # a photo with a caption: the caption is the description
+            return await self.describe(event, state)
+        return Outcome.say(texts.PHOTO_FIRST)
+
+    def card(self, draft: dict[str, Any], edit: bool = False) -> Reply:
+        """What the bot understood, with 提交 / 改类型 / 改部门 / 取消."""
+        department = self.department_name(draft["department"]) if draft["department"] else None
+        if department and draft["needs_review"] and not draft["dept_chosen"]:
+            department += "（待派单员确认）"
+        lines = [
+            "我理解您的诉求如下，请确认：",
+            f"类型：{type_zh(draft['type'])}",
+            f"承办单位：{department or '待派单员分派'}",
+            f"摘要：{draft['summary']}",
+            f"地点：{draft['place'] or '未提供'}",
+            f"联系电话：{draft['phone'] or '未提供'}",
+        ]
+        if draft["photos"]:
+            lines.append(f"照片：{len(draft['photos'])} 张")
+        lines.append("确认无误请点“提交”；也可以继续发送文字补充。")
+        d = draft["id"]
+        buttons: Buttons = [
+            [{"text": "提交", "data": f"c:submit:{d}"}],
+            [{"text": "改类型", "data": f"c:types:{d}"}, {"text": "改部门", "data": f"c:depts:{d}"}],
+            [{"text": "取消", "data": f"c:cancel:{d}"}],
+        ]
+        return Reply("\n".join(lines), buttons, edit=edit)
+
+    def department_name(self, code: str | None) -> str:
+        department = self.app.config.department(code) if code else None
+        return department.name if department else (code or "待分派")
+
+    # -- buttons ------------------------------------------------------------------------------
+    async def on_button(self, event: Event, state: dict[str, Any], staff: Staff | None) -> Outcome:
+        parts = event.data.split(":")
+        if parts[0] == "c" and len(parts) >= 3:
+            return await self.on_draft_button(event, state, parts[1], parts[2], parts[3] if len(parts) > 3 else "")
+        if parts[0] == "rate" and len(parts) == 3:
+            return await self.rate(event, state, parts[1], parts[2])
+        if parts[0] == "noreason" and len(parts) == 2:
+            return await self.rate_reason(event, state, skipped=parts[1])
+        outcome = await self.desk.on_button(event, state, staff, parts)
+        return outcome if outcome is not None else Outcome.refuse("这个按钮已失效。")
+
+    async def on_draft_button(self, event: Event, state: dict[str, Any], action: str, draft_id: str, arg: str) -> Outcome:
+        """提交 / 改类型 / 改部门 / 取消 / 跳过 on the draft they were shown with."""
+        draft = state.get("draft")
+        if draft is None or draft["id"] != draft_id:
+            return Outcome([Reply(texts.STALE, edit=True)], toast=texts.STALE)
+        if action == "submit":
+            return await self.submit(event, state)
+        if action == "cancel":
+            state.pop("draft", None)
+            state["step"] = IDLE
+            return Outcome([Reply(texts.CANCELLED, edit=True)], toast="已取消")
+        if action == "skip":
+            return self.next_question(state)
+        if action == "types":
+            rows: Buttons = [[{"text": type_zh(t), "data": f"c:type:{draft_id}:{t.value}"} for t in TicketType]]
+            return Outcome([Reply("请选择诉求类型：", rows, edit=True)])
+        if action == "type" and arg in TicketType.__members__:
+            draft["type"] = draft["type_chosen"] = arg
+            return Outcome([self.card(draft, edit=True)], toast="已修改类型")
+        if action == "depts":
+            return Outcome([Reply("请选择承办单位：", self.department_buttons(draft_id), edit=True)])
+        if action == "dept" and self.app.config.department(arg) is not None:
+            draft["department"], draft["dept_chosen"] = arg, True
+            return Outcome([self.card(draft, edit=True)], toast="已修改承办单位")
+        if action == "back":
+            return Outcome([self.card(draft, edit=True)])
+        return Outcome.refuse("这个按钮已失效。")
+
+    def department_buttons(self, draft_id: str) -> Buttons:
+        cells = [{"text": d.name, "data": f"c:dept:{draft_id}:{d.code}"} for d in self.app.config.departments]
+        rows = [cells[i : i + 2] for i in range(0, len(cells), 2)]
+        rows.append([{"text": "返回", "data": f"c:back:{draft_id}"}])
+        return rows
+
+    # -- submitting ---------------------------------------------------------------------------
+    def submission(self, event: Event, draft: dict[str, Any]) -> Submission:
+        return Submission(
+            channel=event.channel,
+            external_message_id=draft["source"],
+            citizen=CitizenRef(event.channel, event.user_id, name=draft.get("name") or None),
+            text=draft["text"],
+            ticket_type=draft["type"],
+            department=draft["department"] if draft["dept_chosen"] else None,
+            phone=draft["phone"],
+            location=draft["place"],
+            attachments=[("photo", ref) for ref in draft["photos"] if ref],
+        )
+
+    async def submit(self, event: Event, state: dict[str, Any]) -> Outcome:
+        """Open the ticket; reply with its number and the date the department must answer by."""
+        draft = state["draft"]
+        try:
+            result = await run(self.app.tickets.submit, self.submission(event, draft))
+        except DomainError as err:
+            return Outcome.refuse(texts.refusal(err))
+        state.pop("draft", None)
+        state["step"] = IDLE
+        ticket = result.ticket
+        calendar = self.app.policy.calendar
+        lines = [f"✅ 已受理，工单号：{ticket.number}", f"类型：{type_zh(ticket.type)}"]
+        if ticket.state == State.assigned:
+            lines.append(f"承办单位：{self.department_name(ticket.department_code)}")
+            lines.append(f"承办单位须在 {fmt_time(calendar, ticket.answer_due)} 前答复您（按工作日计算）。")
+        else:
+            due = self.app.policy.answer_due(ticket.created_at, ticket.type, None)
+            lines.append("派单员将尽快确定承办单位。")
+            lines.append(f"预计 {fmt_time(calendar, due)} 前答复您（按工作日计算，自派单起算）。")
+        lines.append(f"查询进度：/status {ticket.number}")
+        card = self.card(draft)
+        done = Reply(card.text.rsplit("\n", 1)[0] + "\n（已提交）", edit=True)
+        return Outcome([done, Reply("\n".join(lines))], toast="已提交")
+
+    async def submit_urgent(self, event: Event, state: dict[str, Any]) -> Outcome:
+        """An emergency: tell them to call 110/119/120 at once, and still record it."""
+        draft = state.pop("draft")
+        state["step"] = IDLE
+        try:
+            result = await run(self.app.tickets.submit, self.submission(event, draft))
+        except DomainError:
+            return Outcome.say(texts.URGENT)
+        return Outcome.say(f"{texts.URGENT}\n记录编号：{result.ticket.number}")
+
+    # -- rating ------------------------------------------------------------------------------
+    async def rate(self, event: Event, state: dict[str, Any], number: str, rating: str) -> Outcome:
+        """满意 / 基本满意 close the ticket; 不满意 asks why, then reopens it."""
+        citizen_id = await self.citizen_id(event, state)
+        try:
+            if rating == Rating.dissatisfied:
+                await run(self.app.tickets.may, "reopen", number, citizen_id=citizen_id)
+                state["step"], state["subject"] = RATE_REASON, number
+                skip = [[{"text": "不说明原因，直接提交", "data": f"noreason:{number}"}]]
+                return Outcome([Reply(texts.ASK_RATING_REASON, skip)], toast="请说明原因")
+            ticket = await run(self.app.tickets.rate, number, citizen_id, rating)
+        except DomainError as err:
+            return Outcome.refuse(await self.explain(err))
+        label = RATING_LABELS_ZH[Rating(rating)]
+        return Outcome(
+            [Reply((event.reply_to_text or f"工单 {number}") + f"\n\n您的评价：{label}", edit=True),
+             Reply(texts.THANKS_RATING.format(rating=label, number=ticket.number))],
+            toast="感谢评价",
+        )
+
+    async def rate_reason(self, event: Event, state: dict[str, Any], skipped: str | None = None) -> Outcome:
+        """The reason for 不满意: the ticket goes back to the department (重办)."""
+        number = state.get("subject")
+        if number is None or (skipped is not None and skipped != number):
+            return Outcome.refuse("这个按钮已失效。")
+        citizen_id = await self.citizen_id(event, state)
+        comment = None if skipped is not None else event.text.strip()[:1000]
+        try:
+            ticket = await run(self.app.tickets.rate, number, citizen_id, Rating.dissatisfied, comment)
+        except DomainError as err:
+            state["step"] = IDLE
+            return Outcome.refuse(await self.explain(err))
+        state["step"] = IDLE
+        state.pop("subject", None)
+        due = fmt_time(self.app.policy.calendar, ticket.answer_due)
+        return Outcome.say(f"已记录您的意见。工单 {ticket.number} 已转回{self.department_name(ticket.department_code)}重新办理，"
+                           f"须在 {due} 前再次答复您。")
+
+    # -- helpers ------------------------------------------------------------------------------
+    async def citizen_id(self, event: Event, state: dict[str, Any]) -> int:
+        if "citizen_id" not in state:
+            state["citizen_id"] = await run(self.app.tickets.citizen_id, event.channel, event.user_id)
+        return int(state["citizen_id"])
+
+    async def explain(self, err: DomainError) -> str:
+        return await self.desk.explain(err)
+

@@ -1,0 +1,98 @@
+"""Conversation state and processed update ids, in the project's database (not pickle files).
+
+A restart or a second worker therefore sees the same conversations, and an update that Telegram
+delivers twice (or that two workers both receive) is processed once: whoever inserts its id first
+handles it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Engine, UniqueConstraint, delete, insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, select
+
+from tickets.timeutil import UTCDateTime, utcnow
+
+
+class BotState(SQLModel, table=True):
+    """One JSON document per (channel, kind, key): a user's conversation, a chat's data, …"""
+
+    __tablename__ = "bot_state"
+    __table_args__ = (UniqueConstraint("channel", "kind", "key", name="uq_bot_state"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    kind: str = Field(max_length=20)  # user, chat, bot, callback, conversation:<name>
+    key: str = Field(max_length=120)
+    data: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """An update (Telegram update_id, web chat message id) that has been taken for processing."""
+
+    __tablename__ = "bot_processed_update"
+    channel: str = Field(max_length=20, primary_key=True)
+    update_id: str = Field(max_length=120, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True))
+
+
+class BotStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def load(self, channel: str, kind: str, key: str) -> Any:
+        with Session(self.engine) as session:
+            query = select(BotState.data).where(BotState.channel == channel, BotState.kind == kind, BotState.key == key)
+            return session.exec(query).first()
+
+    def load_all(self, channel: str, kind: str) -> dict[str, Any]:
+        with Session(self.engine) as session:
+            rows = session.exec(select(BotState).where(BotState.channel == channel, BotState.kind == kind)).all()
+            return {row.key: row.data for row in rows}
+
+    def save(self, channel: str, kind: str, key: str, data: Any, now: datetime | None = None) -> None:
+        values = {"channel": channel, "kind": kind, "key": key, "data": data, "updated_at": now or utcnow()}
+        with Session(self.engine) as session:
+            dialect = session.get_bind().dialect.name
+            stmt: Any
+            if dialect == "postgresql":
+                stmt = pg_insert(BotState).values(**values)
+            elif dialect == "sqlite":
+                stmt = sqlite_insert(BotState).values(**values)
+            else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+                raise RuntimeError(f"unsupported database {dialect}")
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["channel", "kind", "key"], set_={"data": data, "updated_at": values["updated_at"]}
+            )
+            session.execute(stmt)
+            session.commit()
+
+    def drop(self, channel: str, kind: str, key: str) -> None:
+        with Session(self.engine) as session:
+            session.execute(
+                delete(BotState).where(BotState.channel == channel, BotState.kind == kind, BotState.key == key)  # type: ignore[arg-type]
+            )
+            session.commit()
+
+    def claim_update(self, channel: str, update_id: str, now: datetime | None = None) -> bool:
+        """True for the first claim of this update id, False for every later one."""
+        with Session(self.engine) as session:
+            try:
+                session.execute(insert(ProcessedUpdate).values(channel=channel, update_id=update_id, at=now or utcnow()))
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                return False
+        return True
+
+    def prune_updates(self, before: datetime) -> int:
+        """Forget update ids older than `before` (Telegram never redelivers after a day)."""
+        with Session(self.engine) as session:
+            result = session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.at < before))  # type: ignore[arg-type]
+            session.commit()
+            return int(result.rowcount)  # type: ignore[attr-defined]
