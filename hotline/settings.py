@@ -113,6 +113,10 @@ class SchedulerConfig(Strict):
     digest_hour: int = Field(9, ge=0, le=23)
     weekly_report: str = "mon 09:00"
     snapshot_hour: int = Field(1, ge=0, le=23)
+    deliver_seconds: int = Field(10, ge=1, le=3600)  # how often the outbox is delivered
+    answer_reminder_days: float = Field(1, gt=0)  # remind a department this many working days before its deadline
+    callback_after_hours: float = Field(24, ge=0)  # the 回访 asks the citizen to rate this long after the answer
+    misfire_grace_minutes: int = Field(60, ge=1)  # a job missed by longer than this (downtime) is skipped
 
     @field_validator("weekly_report")
     @classmethod

@@ -1,0 +1,326 @@
+"""The scheduler's sweeps over tickets: reminders, 督办 escalation, callback and auto-close.
+
+Each sweep is a function of (engine, policy, now, settings). It selects, with one indexed range
+query, only the tickets that crossed a threshold and have no notice for it yet, and records the
+notices under unique keys (sweeps_outbox.py): running a sweep twice, also from two processes at
+once, records each notice once. A scheduler that was down catches up on its next run with one
+notice per ticket and kind: a ticket already past its deadline gets the escalation, not the
+reminder, and a ticket several levels overdue gets only its current level.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, false, func, or_, select
+from sqlalchemy.engine import Row
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col
+
+from tickets import notices, transitions
+from tickets.actors import SYSTEM
+from tickets.models import Department, Staff, Ticket
+from tickets.states import AWAITING_ANSWER, Role, State, TicketType
+from tickets.sweeps_outbox import (
+    ACCEPT_ROUND_SQL,
+    ANSWER_ROUND_SQL,
+    CALLBACK_ROUND_SQL,
+    Batch,
+    accept_round,
+    answer_round,
+    base_key,
+    not_yet_recorded,
+)
+from tickets.timelimits import Policy
+from tickets.timeutil import ensure_aware
+from tickets.workcalendar import WorkCalendar
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000
+MAX_LEVEL = 1000  # a guard: 2 working days a level, this is years overdue
+AWAITING = sorted(s.value for s in AWAITING_ANSWER)
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    """What config.yml's `scheduler` section says about the sweeps."""
+
+    escalate_every_days: float = 2  # one more 督办 level for every further N working days overdue
+    answer_reminder_days: float = 1  # remind this many working days before the answer deadline
+    callback_after_hours: float = 24  # the 回访 asks the citizen to rate this long after the answer
+
+
+def working_moment_before(calendar: WorkCalendar, end: datetime, days: float) -> datetime:
+    """The latest moment t with `days` working days of working time between t and `end`."""
+    remaining = timedelta(days=days)
+    cursor = calendar.local(end)
+    while True:
+        day = cursor.date()
+        if cursor == calendar.start_of(day):
+            day -= timedelta(days=1)
+        day_start = calendar.start_of(day)
+        if calendar.is_workday(day):
+            available = cursor - day_start
+            if remaining <= available:
+                return cursor - remaining
+            remaining -= available
+        cursor = day_start
+
+
+# -- shared pieces ------------------------------------------------------------------------------
+_COLUMNS = (
+    col(Ticket.id), col(Ticket.number), col(Ticket.type), col(Ticket.department_code), col(Ticket.summary), col(Ticket.citizen_id),
+    col(Ticket.accept_due), col(Ticket.answer_due), col(Ticket.answered_at), col(Ticket.returned_count), col(Ticket.reopened_count),
+    col(Ticket.extension_state),
+)
+
+
+def _candidates(engine: Engine, where: Sequence[ColumnElement[bool]]) -> Iterator[list[Row[Any]]]:
+    """Batches of matching tickets, in id order (keyset pagination: each batch is one index range)."""
+    last = 0
+    while True:
+        with Session(engine) as session:
+            query = select(*_COLUMNS).where(*where, col(Ticket.id) > last).order_by(col(Ticket.id)).limit(BATCH)
+            rows = list(session.execute(query).all())
+        if not rows:
+            return
+        yield rows
+        last = rows[-1].id
+
+
+def _record(engine: Engine, batch: Batch) -> int:
+    with Session(engine) as session:
+        created = batch.record(session)
+        session.commit()
+        return created
+
+
+@dataclass
+class _Directory:
+    """Department names and heads, read once per sweep."""
+
+    names: dict[str, str]
+    heads: dict[str, list[int]]
+
+    @classmethod
+    def load(cls, engine: Engine) -> _Directory:
+        with Session(engine) as session:
+            names = {d.code: d.name for d in session.execute(select(Department)).scalars()}
+            heads: dict[str, list[int]] = {}
+            query = select(Staff).where(col(Staff.role) == Role.head, col(Staff.active) == True).order_by(col(Staff.id))  # noqa: E712
+            for staff in session.execute(query).scalars():
+                heads.setdefault(staff.department_code or "", []).append(staff.id)
+        return cls(names, heads)
+
+    def name(self, code: str | None) -> str:
+        return self.names.get(code or "", code or "待分派")
+
+    def add_heads(self, batch: Batch, base: str, kind: str, row: Row[Any], text: str) -> None:
+        """To the department's head(s); a department without a head: to the dispatchers."""
+        heads = self.heads.get(row.department_code or "", [])
+        for head in heads:
+            batch.add(base, kind, "staff", str(head), text, ticket_id=row.id)
+        if not heads:
+            batch.add(base, kind, "dispatchers", None, text + "\n（该单位未登记负责人）", ticket_id=row.id)
+
+
+def _what(row: Row[Any]) -> str:
+    return f"工单 {row.number}（{notices.type_zh(row.type)}）" + (f"：{row.summary}" if row.summary else "")
+
+
+# -- accept clock --------------------------------------------------------------------------------
+def accept_reminders(engine: Engine, policy: Policy, now: datetime) -> int:
+    """Half the accept limit has passed without 签收: remind the department (once per assignment)."""
+    now = ensure_aware(now)
+    cutoff = policy.calendar.add_working_days(now, policy.limits.accept_days / 2)
+    where = [col(Ticket.state) == State.assigned, col(Ticket.accept_due) > now, col(Ticket.accept_due) <= cutoff,
+             not_yet_recorded("accept_reminder", ACCEPT_ROUND_SQL)]
+    created = 0
+    for rows in _candidates(engine, where):
+        batch = Batch(now)
+        for row in rows:
+            base = base_key("accept_reminder", row.id, accept_round(row.returned_count))
+            text = (f"【签收提醒】{_what(row)}\n签收时限已过半，请于 {notices.fmt_time(policy.calendar, row.accept_due)} "
+                    "前签收。")
+            batch.add(base, "accept_reminder", "department", row.department_code, text, ticket_id=row.id,
+                      buttons=notices.department_buttons(row.number))
+        created += _record(engine, batch)
+    return created
+
+
+def accept_escalations(engine: Engine, policy: Policy, now: datetime) -> int:
+    """The accept limit expired without 签收: tell the department head(s)."""
+    now = ensure_aware(now)
+    people = _Directory.load(engine)
+    where = [col(Ticket.state) == State.assigned, col(Ticket.accept_due) <= now,
+             not_yet_recorded("accept_overdue", ACCEPT_ROUND_SQL)]
+    created = 0
+    for rows in _candidates(engine, where):
+        batch = Batch(now)
+        for row in rows:
+            base = base_key("accept_overdue", row.id, accept_round(row.returned_count))
+            text = (f"【签收超时】{_what(row)}\n承办单位：{people.name(row.department_code)}\n"
+                    f"签收时限 {notices.fmt_time(policy.calendar, row.accept_due)} 已过，仍未签收，请督促签收办理。")
+            people.add_heads(batch, base, "accept_overdue", row, text)
+        created += _record(engine, batch)
+    return created
+
+
+# -- answer clock --------------------------------------------------------------------------------
+def _short_limits(policy: Policy, lead_days: float) -> ColumnElement[bool]:
+    """SQL: tickets whose whole answer limit is no longer than the reminder lead (no reminder:
+    the new-ticket notice already gave the deadline), from the per-type and per-department limits."""
+    limits = policy.limits
+    conditions: list[ColumnElement[bool]] = []
+    for ticket_type in TicketType:
+        overrides = {code: o[ticket_type] for code, o in limits.department_answer_days.items() if ticket_type in o}
+        if limits.answer_days[ticket_type] <= lead_days:
+            longer = [code for code, days in overrides.items() if days > lead_days]
+            conditions.append(and_(col(Ticket.type) == ticket_type, col(Ticket.department_code).notin_(longer)))
+        else:
+            shorter = [code for code, days in overrides.items() if days <= lead_days]
+            if shorter:
+                conditions.append(and_(col(Ticket.type) == ticket_type, col(Ticket.department_code).in_(shorter)))
+    return or_(false(), *conditions)
+
+
+def answer_reminders(engine: Engine, policy: Policy, now: datetime, settings: SweepSettings) -> int:
+    """One working day (configurable) before the answer deadline: remind the department."""
+    now = ensure_aware(now)
+    lead = settings.answer_reminder_days
+    cutoff = policy.calendar.add_working_days(now, lead)
+    where = [col(Ticket.state).in_(AWAITING), col(Ticket.answer_due) > now, col(Ticket.answer_due) <= cutoff,
+             ~_short_limits(policy, lead), not_yet_recorded("answer_reminder", ANSWER_ROUND_SQL)]
+    created = 0
+    for rows in _candidates(engine, where):
+        batch = Batch(now)
+        for row in rows:
+            base = base_key("answer_reminder", row.id, answer_round(row.returned_count, row.reopened_count,
+                                                                    row.extension_state))
+            text = (f"【答复提醒】{_what(row)}\n距答复时限不足 {lead:g} 个工作日，请于 "
+                    f"{notices.fmt_time(policy.calendar, row.answer_due)} 前答复。")
+            batch.add(base, "answer_reminder", "department", row.department_code, text, ticket_id=row.id)
+        created += _record(engine, batch)
+    return created
+
+
+def _oldest_overdue(engine: Engine, now: datetime) -> datetime | None:
+    with Session(engine) as session:
+        query = select(func.min(col(Ticket.answer_due))).where(
+            col(Ticket.state).in_(AWAITING), col(Ticket.answer_due) <= now
+        )
+        oldest = session.execute(query).scalar()
+    if oldest is not None and oldest.tzinfo is None:  # min() bypasses the column type on SQLite
+        oldest = datetime.fromisoformat(str(oldest)).replace(tzinfo=now.tzinfo)
+    return oldest
+
+
+def overdue_escalations(engine: Engine, policy: Policy, now: datetime, settings: SweepSettings) -> int:
+    """督办: at the answer deadline a notice to the department head(s) and the leaders; one more
+    level for every further `escalate_every_days` working days. A ticket gets its current level
+    only, so a scheduler that was down for days sends one notice per ticket, not one per level."""
+    now = ensure_aware(now)
+    oldest = _oldest_overdue(engine, now)
+    if oldest is None:
+        return 0
+    people = _Directory.load(engine)
+    step = settings.escalate_every_days
+    created = 0
+    upper = now  # level L holds the tickets with upper(L+1) < answer_due <= upper(L)
+    for level in range(1, MAX_LEVEL + 1):
+        lower = working_moment_before(policy.calendar, now, level * step)
+        where = [col(Ticket.state).in_(AWAITING), col(Ticket.answer_due) <= upper, col(Ticket.answer_due) > lower,
+                 not_yet_recorded("overdue", ANSWER_ROUND_SQL, level)]
+        for rows in _candidates(engine, where):
+            batch = Batch(now)
+            for row in rows:
+                round_ = answer_round(row.returned_count, row.reopened_count, row.extension_state)
+                base = base_key("overdue", row.id, round_, level)
+                text = _overdue_text(row, policy, people, level, step)
+                people.add_heads(batch, base, "overdue", row, text)
+                batch.add(base, "overdue", "leaders", None, text, ticket_id=row.id)
+            created += _record(engine, batch)
+        if lower < oldest:
+            break
+        upper = lower
+    return created
+
+
+def _overdue_text(row: Row[Any], policy: Policy, people: _Directory, level: int, step: float) -> str:
+    heading = "【督办】" if level == 1 else f"【督办·第{level}级】"
+    late = "已超过答复时限" if level == 1 else f"超过答复时限已满 {(level - 1) * step:g} 个工作日"
+    return (f"{heading}{_what(row)}\n承办单位：{people.name(row.department_code)}\n"
+            f"答复时限 {notices.fmt_time(policy.calendar, row.answer_due)}，{late}，仍未答复，请督促尽快办结。")
+
+
+# -- callback and auto-close ---------------------------------------------------------------------
+def callbacks(engine: Engine, policy: Policy, now: datetime, settings: SweepSettings) -> int:
+    """回访: an answered ticket asks its citizen to rate, once per answer, while the window is open."""
+    now = ensure_aware(now)
+    window = timedelta(days=policy.limits.callback_days)
+    asked_after = timedelta(hours=settings.callback_after_hours)
+    if asked_after >= window:
+        return 0
+    where = [col(Ticket.state) == State.answered, col(Ticket.answered_at) <= now - asked_after,
+             col(Ticket.answered_at) > now - window, not_yet_recorded("callback", CALLBACK_ROUND_SQL)]
+    created = 0
+    for rows in _candidates(engine, where):
+        batch = Batch(now)
+        for row in rows:
+            base = base_key("callback", row.id, str(row.reopened_count))
+            due = notices.fmt_time(policy.calendar, policy.callback_due(row.answered_at))
+            text = (f"【回访】您的工单 {row.number} 已于 {notices.fmt_time(policy.calendar, row.answered_at)} 答复，"
+                    f"请对办理结果进行评价。{due} 前未评价的，工单将按“未评价”办结。")
+            batch.add(base, "callback", "citizen", str(row.citizen_id), text, ticket_id=row.id,
+                      buttons=notices.rating_buttons(row.number))
+        created += _record(engine, batch)
+    return created
+
+
+def auto_close(engine: Engine, policy: Policy, now: datetime) -> int:
+    """No rating within the callback window: close as 未评价 through the transition, in batches;
+    rows are locked (PostgreSQL: SKIP LOCKED; SQLite: one writer), so two runs close each once."""
+    now = ensure_aware(now)
+    cutoff = now - timedelta(days=policy.limits.callback_days)
+    closed = 0
+    while True:
+        with Session(engine) as session:
+            query: Any = (select(Ticket).where(col(Ticket.state) == State.answered, col(Ticket.answered_at) <= cutoff)
+                          .order_by(col(Ticket.id)).limit(BATCH // 4))
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            tickets = list(session.execute(query).scalars())
+            if not tickets:
+                return closed
+            batch = Batch(now)
+            for ticket in tickets:
+                transitions.auto_close(session, ticket, SYSTEM, now, policy)
+                base = base_key("closed_unrated", ticket.id, str(ticket.reopened_count))
+                text = f"您的工单 {ticket.number} 已办结（未评价）。如仍有问题，欢迎再次来电或留言。"
+                batch.add(base, "closed_unrated", "citizen", str(ticket.citizen_id), text, ticket_id=ticket.id)
+            batch.record(session)
+            session.commit()
+            closed += len(tickets)
+
+
+SWEEPS = ("accept_reminders", "accept_escalations", "answer_reminders", "overdue", "callbacks", "auto_close")
+
+
+def run_sweeps(
+    engine: Engine, policy: Policy, now: datetime, settings: SweepSettings, only: Sequence[str] | None = None
+) -> dict[str, int]:
+    """Every ticket sweep as of `now` (or the named ones); returns how many notices / closures each made."""
+    steps = {
+        "accept_reminders": lambda: accept_reminders(engine, policy, now),
+        "accept_escalations": lambda: accept_escalations(engine, policy, now),
+        "answer_reminders": lambda: answer_reminders(engine, policy, now, settings),
+        "overdue": lambda: overdue_escalations(engine, policy, now, settings),
+        "callbacks": lambda: callbacks(engine, policy, now, settings),
+        "auto_close": lambda: auto_close(engine, policy, now),
+    }
+    return {name: steps[name]() for name in SWEEPS if only is None or name in only}

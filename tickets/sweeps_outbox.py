@@ -1,0 +1,103 @@
+"""Recording many notices at once, and the keys that make every sweep notify exactly once.
+
+A sweep's notice for one event (ticket, kind, round, level) goes to one or more recipients. All of
+them share a base key `kind:ticket:round[:level]`; each recipient's notice is `base/recipient`.
+The sweeps pick only tickets for which no `base/%` notice exists (an index lookup through the
+notice's ticket_id), and the unique key makes the insert a no-op when another run got there first.
+
+The round identifies one run of a clock: the accept clock restarts when a returned ticket is
+re-routed (`returned_count`), the answer clock also on a reopen (`reopened_count`) and moves on a
+granted extension (`.x`), so a new clock gets new reminders and an old one never repeats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, case, cast, exists, insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col
+
+from tickets.models import Notice, Ticket
+from tickets.outbox import Buttons
+
+
+def _text(column: Any) -> ColumnElement[str]:
+    return cast(column, String)
+
+
+def accept_round(returned_count: int) -> str:
+    return str(returned_count)
+
+
+def answer_round(returned_count: int, reopened_count: int, extension_state: str | None) -> str:
+    return f"{returned_count}.{reopened_count}" + (".x" if extension_state == "granted" else "")
+
+
+ACCEPT_ROUND_SQL: ColumnElement[str] = _text(col(Ticket.returned_count))
+ANSWER_ROUND_SQL: ColumnElement[str] = (
+    _text(col(Ticket.returned_count)) + "." + _text(col(Ticket.reopened_count))
+    + case((col(Ticket.extension_state) == "granted", ".x"), else_="")
+)
+CALLBACK_ROUND_SQL: ColumnElement[str] = _text(col(Ticket.reopened_count))
+
+
+def base_key(kind: str, ticket_id: int, round_: str, level: int | None = None) -> str:
+    return f"{kind}:{ticket_id}:{round_}" + (f":{level}" if level is not None else "")
+
+
+def base_key_sql(kind: str, round_sql: ColumnElement[str], level: int | None = None) -> ColumnElement[str]:
+    key = kind + ":" + _text(col(Ticket.id)) + ":" + round_sql
+    return key + f":{level}" if level is not None else key
+
+
+def not_yet_recorded(kind: str, round_sql: ColumnElement[str], level: int | None = None) -> ColumnElement[bool]:
+    """SQL: no notice of this event exists yet for the ticket of the outer query."""
+    pattern = base_key_sql(kind, round_sql, level) + "/%"
+    return ~exists().where(col(Notice.ticket_id) == col(Ticket.id), col(Notice.key).like(pattern))
+
+
+@dataclass
+class Batch:
+    """Notices to record together; `record` inserts those whose key is new and counts them."""
+
+    now: datetime
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(
+        self,
+        base: str,
+        kind: str,
+        recipient_kind: str,
+        recipient: str | None,
+        text: str,
+        ticket_id: int | None = None,
+        buttons: Buttons | None = None,
+        attachments: list[str] | None = None,
+    ) -> None:
+        tag = recipient_kind if recipient is None else f"{recipient_kind}:{recipient}"
+        self.rows.append({
+            "key": f"{base}/{tag}", "kind": kind, "ticket_id": ticket_id, "recipient_kind": recipient_kind,
+            "recipient": recipient, "text": text, "buttons": buttons or [], "attachments": attachments or [],
+            "created_at": self.now, "next_attempt_at": self.now, "attempts": 0,
+        })
+
+    def record(self, session: Session) -> int:
+        if not self.rows:
+            return 0
+        dialect = session.get_bind().dialect.name
+        stmt: Any
+        if dialect == "postgresql":
+            stmt = pg_insert(Notice).on_conflict_do_nothing(index_elements=["key"])
+        elif dialect == "sqlite":
+            stmt = sqlite_insert(Notice).on_conflict_do_nothing(index_elements=["key"])
+        else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+            stmt = insert(Notice)
+        result = session.execute(stmt.returning(col(Notice.id)), self.rows)
+        created = len(result.all())
+        self.rows = []
+        return created
