@@ -5,13 +5,16 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from hotline.bootstrap import App
-from web import chat
+from web import auth, chat, dashboard, public
 
 
 def create_app(hotline: App) -> FastAPI:
     api = FastAPI(title=f"{hotline.config.city.name} 12345 市民热线", docs_url="/api/docs")
     api.state.hotline = hotline
     api.include_router(chat.router(hotline))
+    api.include_router(auth.router(hotline))
+    api.include_router(dashboard.router(hotline))
+    api.include_router(public.router(hotline))
 
     @api.get("/healthz")
     def healthz() -> dict[str, str]:

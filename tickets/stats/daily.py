@@ -95,20 +95,20 @@ def contributions(ticket: Any, events: Sequence[Any], calendar: WorkCalendar) ->
     return out
 
 
-_TICKET_COLUMNS = (Ticket.id, Ticket.number, Ticket.type, Ticket.created_at, Ticket.accepted_on_time,  # type: ignore[var-annotated]
-                   Ticket.answered_on_time, Ticket.department_code, Ticket.state, Ticket.answer_due,
-                   Ticket.updated_at)
-_EVENT_COLUMNS = (TicketEvent.ticket_id, TicketEvent.at, TicketEvent.action, TicketEvent.actor_kind,  # type: ignore[var-annotated]
-                  TicketEvent.department_code, TicketEvent.to_state, TicketEvent.note)
+T: Any = Ticket.__table__.c  # type: ignore[attr-defined]
+E: Any = TicketEvent.__table__.c  # type: ignore[attr-defined]
+_TICKET_COLUMNS = (T.id, T.number, T.type, T.created_at, T.accepted_on_time, T.answered_on_time, T.department_code,
+                   T.state, T.answer_due, T.updated_at)
+_EVENT_COLUMNS = (E.ticket_id, E.at, E.action, E.actor_kind, E.department_code, E.to_state, E.note)
 
 
 def _events_by_ticket(session: Session, ids: Sequence[int], before: datetime | None = None) -> dict[int, list[Any]]:
     found: dict[int, list[Any]] = defaultdict(list)
     for start in range(0, len(ids), CHUNK):
-        query = select(*_EVENT_COLUMNS).where(TicketEvent.ticket_id.in_(ids[start:start + CHUNK]))  # type: ignore[attr-defined]
+        query = select(*_EVENT_COLUMNS).where(E.ticket_id.in_(ids[start:start + CHUNK]))
         if before is not None:
-            query = query.where(TicketEvent.at < before)  # type: ignore[arg-type]
-        for row in session.execute(query.order_by(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.id)):
+            query = query.where(E.at < before)
+        for row in session.execute(query.order_by(E.ticket_id, E.at, E.id)):
             found[row.ticket_id].append(row)
     return found
 
@@ -116,7 +116,7 @@ def _events_by_ticket(session: Session, ids: Sequence[int], before: datetime | N
 def _tickets(session: Session, ids: Sequence[int]) -> list[Any]:
     rows: list[Any] = []
     for start in range(0, len(ids), CHUNK):
-        query = select(*_TICKET_COLUMNS).where(Ticket.id.in_(ids[start:start + CHUNK]))  # type: ignore[union-attr]
+        query = select(*_TICKET_COLUMNS).where(T.id.in_(ids[start:start + CHUNK]))
         rows.extend(session.execute(query))
     return rows
 
@@ -127,7 +127,7 @@ def compute_window(
     """Contributions dated in [since, until), grouped by cohort day, department and type; and the
     hot issues, hours and channels of the messages received in the window."""
     stats = WindowStats()
-    touched = select(TicketEvent.ticket_id).where(TicketEvent.at >= since, TicketEvent.at < until).distinct()  # type: ignore[arg-type, operator]
+    touched = select(E.ticket_id).where(E.at >= since, E.at < until).distinct()
     ids = sorted(session.execute(touched).scalars())
     events = _events_by_ticket(session, ids)
     for ticket in _tickets(session, ids):
@@ -144,9 +144,9 @@ def _received(
     session: Session, calendar: WorkCalendar, since: datetime, until: datetime, words: Sequence[str], stats: WindowStats
 ) -> None:
     query = (
-        select(Ticket.number, Ticket.text, Ticket.channel, Ticket.created_at, Ticket.department_code, Ticket.state)
-        .where(Ticket.created_at >= since, Ticket.created_at < until)  # type: ignore[arg-type, operator]
-        .order_by(Ticket.created_at)  # type: ignore[arg-type]
+        select(T.number, T.text, T.channel, T.created_at, T.department_code, T.state)
+        .where(T.created_at >= since, T.created_at < until)
+        .order_by(T.created_at)
     )
     for row in session.execute(query):
         stats.intake[(calendar.local(row.created_at).hour, row.channel)] += 1
@@ -165,11 +165,11 @@ def overdue_at(
     """Tickets that at `moment` were waiting for their department's answer past its deadline."""
     calendar = policy.calendar
     awaiting = [s.value for s in AWAITING_ANSWER]
-    unchanged = and_(Ticket.state.in_(awaiting), Ticket.answer_due < moment, Ticket.updated_at < moment)  # type: ignore[attr-defined, operator]
-    changed_since = and_(Ticket.updated_at >= moment, Ticket.created_at < moment)  # type: ignore[operator]
+    unchanged = and_(T.state.in_(awaiting), T.answer_due < moment, T.updated_at < moment)
+    changed_since = and_(T.updated_at >= moment, T.created_at < moment)
     query = select(*_TICKET_COLUMNS).where(or_(unchanged, changed_since))
     if cohort is not None:
-        query = query.where(Ticket.created_at >= cohort[0], Ticket.created_at < cohort[1])  # type: ignore[operator]
+        query = query.where(T.created_at >= cohort[0], T.created_at < cohort[1])
     rows = list(session.execute(query))
     replay_ids = [r.id for r in rows if r.updated_at >= moment]
     events = _events_by_ticket(session, replay_ids, before=moment) if replay_ids else {}

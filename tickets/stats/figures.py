@@ -37,6 +37,8 @@ class Counts:
 
     def figures(self) -> dict[str, Any]:
         """The JSON figures of DESIGN.md: counts, and rates as fractions (None when undefined)."""
+        for name in COUNT_FIELDS[:-1]:  # taking contributions back sums floats; counts are whole
+            setattr(self, name, round(getattr(self, name)))
         return {
             "received": self.received,
             "accepted_in_time": self.accepted_in_time,

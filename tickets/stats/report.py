@@ -63,9 +63,8 @@ def load_period(engine: Engine, policy: Policy, period: Period, now: datetime, w
         return data
     vocab = vocabulary(words)
     with Session(engine) as session:
-        taken = set(session.execute(
-            select(StatsDay.day).where(StatsDay.day >= period.first, StatsDay.day <= period.last)  # type: ignore[arg-type]
-        ).scalars())
+        days_query = select(StatsDay.day).where(StatsDay.day >= period.first, StatsDay.day <= period.last)  # type: ignore[call-overload]
+        taken = set(session.execute(days_query).scalars())
         day = period.first
         while day <= period.last and calendar.start_of(day) < now:
             day_end = calendar.start_of(day + timedelta(days=1))
@@ -106,7 +105,9 @@ def _read_snapshots(session: Session, days: list[date], period: Period, data: Pe
 
 
 def _totals(data: PeriodData) -> tuple[Counts, dict[str, Counts], dict[str, Counts]]:
-    city, departments, types = Counts(), defaultdict(Counts), defaultdict(Counts)
+    city = Counts()
+    departments: dict[str, Counts] = defaultdict(Counts)
+    types: dict[str, Counts] = defaultdict(Counts)
     for (_, dept, ticket_type), counts in data.groups.items():
         city.add(counts)
         types[ticket_type].add(counts)
@@ -182,6 +183,15 @@ def build_report(
              {c2 for _, c2 in current.intake}}).most_common()],
         "source": {"snapshot_days": current.from_snapshots, "live_days": current.live_days},
     }
+
+
+def city_trend(engine: Engine, policy: Policy, periods: Sequence[Period], now: datetime) -> list[dict[str, Any]]:
+    """The city's figures for each period (e.g. the last 12 weeks, for the trend charts)."""
+    trend = []
+    for period in periods:
+        city, _, _ = _totals(load_period(engine, policy, period, now))
+        trend.append({"period": period.as_dict(), **city.figures()})
+    return trend
 
 
 FIELDS = COUNT_FIELDS

@@ -50,7 +50,7 @@ def take_snapshot(
         stats = compute_window(session, calendar, start, end, vocabulary(words))
         overdue = overdue_at(session, policy, end)
         try:
-            session.execute(delete(StatsDay).where(StatsDay.day == day))  # type: ignore[arg-type]
+            session.execute(delete(StatsDay).where(StatsDay.day == day))  # type: ignore[arg-type, unused-ignore]
             session.add(StatsDay(day=day, taken_at=moment))
             session.flush()  # a concurrent snapshot of the same day waits here, then fails
         except IntegrityError:
@@ -83,7 +83,7 @@ def take_snapshot(
 
 def snapshot_days(engine: Engine) -> set[date]:
     with Session(engine) as session:
-        return set(session.execute(select(StatsDay.day)).scalars())
+        return set(session.execute(select(StatsDay.day)).scalars())  # type: ignore[call-overload]
 
 
 def take_missing_snapshots(
