@@ -23,7 +23,6 @@ from tickets.intake import (
     CitizenRef,
     Submission,
     create_ticket,
-    department_codes,
     find_existing,
     get_or_create_citizen,
 )
@@ -58,6 +57,7 @@ class TicketService:
         self.classifier = classifier
         self.clock = clock
         self.max_text_chars = max_text_chars
+        self._department_names: dict[str, str] = {}
 
     # -- infrastructure -------------------------------------------------------------------
     @contextmanager
@@ -99,8 +99,14 @@ class TicketService:
     def _department_name(self, session: Session, code: str | None) -> str:
         if code is None:
             return "待分派"
-        department = session.exec(select(Department).where(Department.code == code)).first()
-        return department.name if department else code
+        return self._active_departments(session).get(code, code)
+
+    def _active_departments(self, session: Session) -> dict[str, str]:
+        """Codes and names of active departments; read once, they change only at start-up."""
+        if not self._department_names:
+            rows = session.exec(select(Department).where(Department.active == True)).all()  # noqa: E712
+            self._department_names = {d.code: d.name for d in rows}
+        return self._department_names
 
     # -- intake ---------------------------------------------------------------------------
     def submit(self, submission: Submission, now: datetime | None = None) -> SubmitResult:
@@ -113,7 +119,7 @@ class TicketService:
                     if existing is not None:
                         return SubmitResult(existing, created=False)
                     ticket = create_ticket(
-                        session, submission, self.classifier, self.policy, moment, department_codes(session),
+                        session, submission, self.classifier, self.policy, moment, set(self._active_departments(session)),
                         self.max_text_chars,
                     )
                     self._notify_new(session, ticket, moment)
@@ -186,6 +192,7 @@ class TicketService:
         with self.unit_of_work() as session:
             ticket, actor = self._ticket(session, number), self._staff(session, staff_id)
             reply = transitions.answer(session, ticket, actor, text, moment)
+            session.flush()  # the reply's id names its notice
             name = self._department_name(session, ticket.department_code)
             enqueue(
                 session,

@@ -85,7 +85,6 @@ def _record(
     ticket.updated_at = now
     session.add(ticket)
     session.add(event)
-    session.flush()
     return event
 
 

@@ -1,0 +1,84 @@
+"""Tickets per second through intake's `submit` (keyword router), and p50/p95 latency.
+
+    .venv/bin/python benchmarks/intake.py [--count 3000] [--postgres URL]
+
+Runs on a fresh SQLite file, and on PostgreSQL when --postgres or TEST_POSTGRES_URL is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from benchmarks.machine import describe  # noqa: E402
+from hotline.bootstrap import bootstrap, keyword_router  # noqa: E402
+from hotline.settings import load_settings  # noqa: E402
+from tickets.intake import CitizenRef, Submission  # noqa: E402
+
+MESSAGES = [
+    "小区物业乱收费，开发商交房后漏水不修，多次反映无果",
+    "请问公租房怎么申请，需要准备什么材料？",
+    "建议在人民路增设一条公交线路，方便居民出行",
+    "夜里工地施工噪音扰民，严重影响休息",
+    "单位拖欠工资三个月了，农民工讨薪无门",
+    "请问异地就医备案在哪里办理",
+]
+
+
+def run(database_url: str, count: int, home: Path) -> None:
+    settings = load_settings({"HOTLINE_HOME": str(home), "DATABASE_URL": database_url})
+    app = bootstrap(settings)
+    app.__dict__["classifier"] = keyword_router(app.config)
+    service = app.tickets
+    latencies = []
+    run_id = uuid.uuid4().hex[:8]
+    started = time.perf_counter()
+    for i in range(count):
+        submission = Submission("bench", f"{run_id}-{i}", CitizenRef("bench", f"c{i % 500}"), MESSAGES[i % len(MESSAGES)])
+        t0 = time.perf_counter()
+        service.submit(submission)
+        latencies.append(time.perf_counter() - t0)
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    p50 = statistics.median(latencies) * 1000
+    p95 = latencies[int(len(latencies) * 0.95)] * 1000
+    backend = app.engine.dialect.name
+    print(f"{backend:10s} {count} tickets in {elapsed:.2f} s = {count / elapsed:,.0f} tickets/s; "
+          f"latency p50 {p50:.2f} ms, p95 {p95:.2f} ms")
+    app.engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=3000)
+    parser.add_argument("--postgres", default=os.environ.get("TEST_POSTGRES_URL"))
+    args = parser.parse_args()
+    print(describe("sqlalchemy", "sqlmodel", "psycopg"))
+    with tempfile.TemporaryDirectory() as tmp:
+        run(f"sqlite:///{Path(tmp) / 'bench.db'}", args.count, Path(tmp))
+        if args.postgres:
+            name = f"hotline_bench_{uuid.uuid4().hex[:8]}"
+            admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+            try:
+                run(args.postgres.rsplit("/", 1)[0] + "/" + name, args.count, Path(tmp))
+            finally:
+                with admin.connect() as connection:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        else:
+            print("postgresql skipped: pass --postgres URL or set TEST_POSTGRES_URL")
+
+
+if __name__ == "__main__":
+    main()
