@@ -56,6 +56,12 @@ class Conversation:
     # -- entry point --------------------------------------------------------------------------
     async def handle(self, event: Event, state: dict[str, Any]) -> Outcome:
         """Answer one event; `state` is this person's conversation and is changed in place."""
+        outcome = await self.dispatch(event, state)
+        if event.kind != "button" and outcome.toast and not outcome.replies:
+            outcome.replies.append(Reply(outcome.toast))
+        return outcome
+
+    async def dispatch(self, event: Event, state: dict[str, Any]) -> Outcome:
         staff = await self.desk.staff_of(event)
         if event.kind == "button":
             return await self.on_button(event, state, staff)

@@ -53,4 +53,6 @@ class Outcome:
 
     @classmethod
     def refuse(cls, text: str) -> Outcome:
-        return cls([Reply(text)], toast=text[:190], alert=True)
+        """A refusal: shown as an alert on the pressed button (nothing is posted in the chat, which
+        may be a department's group); Conversation.handle turns it into a message otherwise."""
+        return cls([], toast=text[:190], alert=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import select
 from telegram.ext import Application
 
 from bot.conversation import Conversation
@@ -257,7 +258,7 @@ async def test_photo_is_kept_with_the_ticket_being_written(
     assert "照片" in said
     number = await file_complaint(server, CITIZEN)
     with hotline.tickets.unit_of_work() as session:
-        refs = [a.ref for a in session.query(Attachment).all()]
+        refs = [a.ref for a in session.exec(select(Attachment)).all()]
     assert refs == ["photo-large"] and number
 
 
