@@ -1,0 +1,96 @@
+"""The NLU's settings: what config.yml's `nlu:` section holds, with the defaults that ship.
+
+The wiring package reads config.yml and hands an `NluSettings` to `nlu.build_pipeline`; nothing
+here reads files of its own accord. Paths are relative to the project folder.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+TYPES = ("complaint", "consultation", "suggestion")
+ENTITY_KINDS = ("phone", "id_card", "place", "time", "plate")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NormaliseConfig(_Strict):
+    traditional_to_simplified: bool = True
+
+
+class TokenizerConfig(_Strict):
+    segmenter: Literal["jieba"] = "jieba"
+    user_dict: str | None = "data/userdict.txt"
+
+
+class FeaturesConfig(_Strict):
+    word_ngrams: tuple[int, int] = (1, 2)
+    char_ngrams: tuple[int, int] = (1, 3)
+    min_df: int = Field(2, ge=1)
+    max_features: int = Field(150_000, ge=1000)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FeaturesConfig:
+        for name in ("word_ngrams", "char_ngrams"):
+            low, high = getattr(self, name)
+            if not 1 <= low <= high <= 4:
+                raise ValueError(f"{name}: expected [low, high] with 1 <= low <= high <= 4")
+        return self
+
+
+class HeadConfig(_Strict):
+    """One linear text classifier (logistic regression on the features above)."""
+
+    C: float = Field(8.0, gt=0)
+    class_weight: Literal["balanced", "none"] = "balanced"
+    # Real hotlines get far more complaints than suggestions: the model is trained balanced and
+    # its probabilities are then shifted to these priors (empty: keep the balanced training prior).
+    priors: dict[str, float] = {}
+
+
+class TypeCues(_Strict):
+    """Words that name the type outright; they nudge the model's probabilities by `weight`."""
+
+    weight: float = Field(0.3, ge=0, le=1)
+    complaint: list[str] = ["投诉", "举报", "求助", "曝光", "控告", "强烈要求", "严查", "太差", "不作为", "扰民"]
+    consultation: list[str] = ["咨询", "请问", "想问", "想了解", "想知道", "如何办理", "怎么办理", "需要哪些", "是否可以", "能否告知"]
+    suggestion: list[str] = ["建议", "提议", "倡议", "献策", "意见和建议", "希望增设", "能否增设", "呼吁"]
+
+
+class PipelineConfig(_Strict):
+    data_dir: str = "data"
+    normalise: NormaliseConfig = NormaliseConfig()
+    tokenizer: TokenizerConfig = TokenizerConfig()
+    features: FeaturesConfig = FeaturesConfig()
+    type_classifier: HeadConfig = HeadConfig(
+        C=4.0, priors={"complaint": 0.6, "consultation": 0.3, "suggestion": 0.1}
+    )
+    department_classifier: HeadConfig = HeadConfig(C=10.0)
+    topic_classifier: HeadConfig = HeadConfig(C=10.0)
+    # Topic = (1 - w) · topic head + w · topics of the department head's probabilities.
+    topic_department_weight: float = Field(0.5, ge=0, le=1)
+    type_cues: TypeCues = TypeCues()
+    entities: list[Literal["phone", "id_card", "place", "time", "plate"]] = list(ENTITY_KINDS)
+    urgent_lexicon: str = "data/urgent.yml"
+    train_max_chars: int = Field(600, ge=50)
+
+
+class DepartmentInfo(_Strict):
+    code: str
+    topic: str
+    keywords: list[str] = []
+
+
+class NluSettings(_Strict):
+    """Everything the built-in pipeline needs, assembled by the wiring package from config.yml."""
+
+    type_threshold: float = 0.45
+    department_threshold: float = 0.35
+    max_chars: int = 2000
+    keyword_prior_weight: float = 0.3
+    pipeline: PipelineConfig = PipelineConfig()
+    departments: list[DepartmentInfo] = []

@@ -1,0 +1,113 @@
+"""Training examples: the project's Rasa NLU YAML files and a city's labelled CSV history."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+TYPES = ("complaint", "consultation", "suggestion")
+_ITEM = re.compile(r"^\s*-\s+(.*\S)\s*$")
+# Rasa's inline entity annotation: [text](entity) or [text]{"entity": ...}
+_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    type: str | None = None
+    department: str | None = None
+    topic: str | None = None
+    source: str = ""
+
+
+def parse_examples(block: str) -> list[str]:
+    """The messages of a Rasa `examples: |` block, annotations stripped."""
+    texts = []
+    for line in block.splitlines():
+        match = _ITEM.match(line)
+        if match:
+            texts.append(_ANNOTATION.sub(r"\1", match.group(1)))
+    return texts
+
+
+def read_rasa_file(path: Path) -> list[Example]:
+    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    examples = []
+    for block in doc.get("nlu") or []:
+        intent = block.get("intent")
+        if intent not in TYPES:
+            continue
+        department = (block.get("metadata") or {}).get("department")
+        for text in parse_examples(block.get("examples") or ""):
+            examples.append(Example(text, intent, department, None, path.name))
+    return examples
+
+
+def rasa_files(data_dir: Path) -> list[Path]:
+    """data/nlu.yml and data/nlu/*.yml (one file per department, plus `_`-prefixed extras)."""
+    files = sorted((data_dir / "nlu").glob("*.yml")) if (data_dir / "nlu").is_dir() else []
+    single = data_dir / "nlu.yml"
+    return ([single] if single.exists() else []) + files
+
+
+def load_project_examples(data_dir: Path, known_departments: Iterable[str] | None = None) -> list[Example]:
+    known = set(known_departments) if known_departments is not None else None
+    examples: list[Example] = []
+    for path in rasa_files(data_dir):
+        for example in read_rasa_file(path):
+            if known is not None and example.department is not None and example.department not in known:
+                continue  # a department the city's config.yml no longer has
+            examples.append(example)
+    return examples
+
+
+@dataclass(frozen=True)
+class CsvColumns:
+    text: str
+    title: str | None = None
+    type: str | None = None
+    topic: str | None = None
+    department: str | None = None
+    label: str | None = None
+
+
+def join_title(title: str | None, text: str) -> str:
+    title = (title or "").strip()
+    text = (text or "").strip()
+    if title and not text.startswith(title):
+        return f"{title}\n{text}" if text else title
+    return text
+
+
+def read_csv_rows(path: Path, columns: CsvColumns) -> Iterator[tuple[str, dict[str, str]]]:
+    """(message text with its title, row) for every row with text; a missing column raises KeyError."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames or []
+        for name in (columns.text, columns.title, columns.type, columns.topic, columns.department, columns.label):
+            if name and name not in header:
+                raise KeyError(f"{path.name}: no column {name!r}; columns are: {', '.join(header)}")
+        for row in reader:
+            text = join_title(row.get(columns.title) if columns.title else None, row.get(columns.text) or "")
+            if text:
+                yield text, row
+
+
+def load_csv_examples(path: Path, columns: CsvColumns) -> list[Example]:
+    examples = []
+    for text, row in read_csv_rows(path, columns):
+        examples.append(
+            Example(
+                text,
+                type=(row.get(columns.type) or None) if columns.type else None,
+                department=(row.get(columns.department) or None) if columns.department else None,
+                topic=(row.get(columns.topic) or None) if columns.topic else None,
+                source=path.name,
+            )
+        )
+    return examples

@@ -1,0 +1,39 @@
+"""Text normalisation before anything else sees a message.
+
+Full-width to half-width (NFKC), Traditional to Simplified (opencc), control characters out,
+whitespace collapsed, over-long text cut. Chinese punctuation becomes its ASCII twin here, which
+the classifier does not mind; the ticket keeps the citizen's own text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+_SPACES = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=1)
+def _t2s():  # type: ignore[no-untyped-def]
+    from opencc import OpenCC  # imported lazily: loading the tables takes a moment
+
+    return OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    return str(_t2s().convert(text))
+
+
+def normalise(text: str | None, max_chars: int = 2000, simplify: bool = True) -> str:
+    """The text the NLU reads; "" for nothing readable (never raises)."""
+    if not text:
+        return ""
+    text = text[: max_chars * 2]  # bound the work before the expensive steps
+    text = unicodedata.normalize("NFKC", text)
+    text = _CONTROL.sub(" ", text)
+    text = _SPACES.sub(" ", text).strip()
+    if simplify and text:
+        text = to_simplified(text)
+    return text[:max_chars]

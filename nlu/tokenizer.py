@@ -1,0 +1,46 @@
+"""spaCy's Chinese language with jieba as its segmenter, plus the hotline's user dictionary."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+_lock = threading.Lock()
+_loaded_dicts: set[Path] = set()
+
+
+def load_user_dict(path: Path | None) -> None:
+    """Add hotline words (one `word [freq [tag]]` a line) to jieba's global dictionary, once."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    if path is None or not path.exists():
+        return
+    path = path.resolve()
+    with _lock:
+        if path not in _loaded_dicts:
+            jieba.load_userdict(str(path))
+            _loaded_dicts.add(path)
+
+
+def make_nlp(user_dict: Path | None = None) -> Any:
+    """A blank spaCy `zh` pipeline whose tokenizer is jieba (no other component: classification
+    and entities are our own components, see nlu.pipeline)."""
+    import spacy
+
+    load_user_dict(user_dict)
+    return spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+
+
+class Segmenter:
+    """Words of a text through spaCy's jieba tokenizer, whitespace tokens dropped."""
+
+    def __init__(self, user_dict: Path | None = None) -> None:
+        self.nlp = make_nlp(user_dict)
+
+    def words(self, text: str) -> list[str]:
+        if not text:
+            return []
+        return [t.text for t in self.nlp.make_doc(text) if not t.is_space]
