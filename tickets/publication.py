@@ -40,7 +40,7 @@ def resolved_cases(engine: Engine, since: datetime, until: datetime, limit: int 
         ids = [ticket.id for ticket, _ in rows]
         answers: dict[int, Reply] = {}
         if ids:
-            for reply in session.execute(select(Reply).where(Reply.ticket_id.in_(ids)).order_by(Reply.at)).scalars():  # type: ignore[attr-defined]
+            for reply in session.execute(select(Reply).where(Reply.ticket_id.in_(ids)).order_by(Reply.at)).scalars():  # type: ignore[attr-defined, arg-type]
                 answers[reply.ticket_id] = reply  # the last answer wins
     return [
         PublicCase(

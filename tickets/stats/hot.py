@@ -19,8 +19,12 @@ _PLACE = re.compile(
 _NOT_PLACE_START = "在了的我们你他她是请市民来电反映咨询建议投诉希望问题已经"
 
 
+# Words that say where, not what (小区 is a housing keyword, but 幸福里小区 is a place).
+_PLACE_WORDS = frozenset({"小区", "社区", "街道", "居委会", "村委会", "村民", "农民"})
+
+
 def vocabulary(words: Iterable[str]) -> tuple[str, ...]:
-    unique = {w.strip() for w in (*COMMON_ISSUE_WORDS, *words) if len(w.strip()) >= 2}
+    unique = {w.strip() for w in (*COMMON_ISSUE_WORDS, *words) if len(w.strip()) >= 2} - _PLACE_WORDS
     return tuple(sorted(unique, key=lambda w: (-len(w), w)))
 
 

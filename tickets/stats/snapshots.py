@@ -58,7 +58,7 @@ def take_snapshot(
             log.info("snapshot of %s taken concurrently by another run", day)
             return SnapshotResult(day, 0, 0, taken=False)
         for table in SNAPSHOT_TABLES:
-            session.execute(delete(table).where(table.day == day))  # type: ignore[attr-defined]
+            session.execute(delete(table).where(table.day == day))  # type: ignore[attr-defined, arg-type]
         for (cohort, dept, ticket_type), counts in stats.groups.items():
             values = {name: getattr(counts, name) for name in COUNT_FIELDS}
             if any(values.values()):
