@@ -1,0 +1,120 @@
+"""The web chat at /chat: the same conversation as the Telegram bot, over HTTP, and in a real
+headless Chromium (Debian's chromium package) with a screenshot kept in test-artifacts/."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from hotline.bootstrap import App
+from tests.botapi_server import free_port
+from tests.factories import people
+from tickets.delivery import deliver_pending
+from tickets.states import State
+from web.app import create_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+COMPLAINT = "我家楼上天天漏水，物业一直不管，开发商也不理"
+
+
+def press(client: TestClient, reply: dict[str, Any], prefix: str, serial: list[int]) -> dict[str, Any]:
+    data = next(b["data"] for row in reply["buttons"] for b in row if b["data"].startswith(prefix))
+    serial[0] += 1
+    return client.post("/chat/api/events", json={"id": f"b{serial[0]}", "kind": "button", "data": data}).json()
+
+
+def test_web_chat_files_a_complaint_and_the_citizen_sees_the_answer_and_rates(hotline: App) -> None:
+    client = TestClient(create_app(hotline))
+    assert "市民服务热线" in client.get("/chat").text
+    serial = [0]
+    said = client.post("/chat/api/events", json={"id": "m1", "kind": "text", "text": COMPLAINT}).json()
+    reply = said["replies"][0]
+    if "在哪里" in reply["text"]:
+        reply = client.post("/chat/api/events", json={"id": "m2", "kind": "text", "text": "幸福小区5栋"}).json()["replies"][0]
+    assert "请确认" in reply["text"]
+    picker = press(client, reply, "c:depts:", serial)["replies"][0]
+    card = press(client, picker, "c:dept:", serial)["replies"][0]  # the first department listed: housing
+    assert "市住房和城乡建设局" in card["text"]
+    done = press(client, card, "c:submit:", serial)
+    number = done["replies"][1]["text"].split("工单号：")[1].split("\n")[0]
+    assert hotline.tickets.get(number).state == State.assigned
+
+    # The same message sent again by the page (a retry) does nothing.
+    again = client.post("/chat/api/events", json={"id": "m1", "kind": "text", "text": COMPLAINT}).json()
+    assert again.get("duplicate") is True
+
+    who = people(hotline)
+    hotline.tickets.accept(number, who["housing_staff"])
+    hotline.tickets.answer(number, who["housing_staff"], "已安排维修，请留意。")
+    deliver_pending(hotline.engine, hotline.notifier, hotline.now())
+    notices = client.get("/chat/api/notices").json()["notices"]
+    assert len(notices) == 1 and "已安排维修" in notices[0]["text"]
+    rated = press(client, notices[0], "rate:", serial)  # 满意
+    assert "感谢您的评价" in rated["replies"][-1]["text"]
+    assert hotline.tickets.get(number).state == State.closed
+
+    stranger = TestClient(create_app(hotline))
+    stranger.get("/chat")
+    assert stranger.get("/chat/api/notices").json()["notices"] == []
+    status = stranger.post("/chat/api/events", json={"id": "s1", "kind": "text", "text": f"/status {number}"}).json()
+    assert "没有找到" in status["replies"][0]["text"]
+
+
+def test_web_chat_without_a_session_is_refused(hotline: App) -> None:
+    client = TestClient(create_app(hotline))
+    response = client.post("/chat/api/events", json={"id": "x", "kind": "text", "text": "你好"})
+    assert response.status_code == 401
+
+
+@pytest.fixture
+def served(hotline_sqlite: App) -> Iterator[str]:
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(hotline_sqlite), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.mark.slow
+def test_web_chat_in_headless_chromium_files_a_ticket(served: str, hotline_sqlite: App) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip("browser test skipped: /usr/bin/chromium is absent (run `bash scripts/system-deps` as root)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=args, headless=True)
+        page = browser.new_page(viewport={"width": 420, "height": 860}, locale="zh-CN")
+        page.goto(served + "/chat")
+        page.get_by_text("个人信息说明").wait_for()
+        page.fill("#text", COMPLAINT)
+        page.click("button.send")
+        page.get_by_text("我家楼上天天漏水").first.wait_for()
+        page.wait_for_function("document.querySelectorAll('.msg.bot').length >= 2")
+        if page.get_by_text("发生在哪里").count():
+            page.fill("#text", "幸福小区5栋")
+            page.click("button.send")
+        page.get_by_text("请确认").wait_for()
+        page.get_by_role("button", name="改部门").click()
+        page.get_by_role("button", name="市住房和城乡建设局").click()
+        page.get_by_text("承办单位：市住房和城乡建设局").wait_for()
+        page.get_by_role("button", name="提交").click()
+        page.get_by_text("工单号").wait_for()
+        page.screenshot(path=str(ARTIFACTS / "web_chat.png"), full_page=True)
+        browser.close()
+    found = hotline_sqlite.tickets.find()
+    assert len(found) == 1 and found[0].department_code == "housing" and found[0].channel == "web"
