@@ -148,7 +148,7 @@ def _previous(block: dict[str, Any]) -> dict[str, Any]:
 def to_csv(report: dict[str, Any]) -> str:
     rows = flat_rows(report)
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
