@@ -20,7 +20,7 @@ from tests.botapi_server import BotApiServer, User
 from tests.conftest import FakeClock, make_settings
 from tickets.delivery import deliver_pending
 from tickets.directory import Directory
-from tickets.models import Attachment, Ticket
+from tickets.models import Attachment, Notice, Ticket
 from tickets.states import State
 
 CITIZEN = User(1001, "张三")
@@ -295,3 +295,20 @@ async def test_department_inbox_lists_open_tickets_overdue_first(
     assert inbox.index(first) < inbox.index(second) and "【超期】" + first in inbox
     refused = await server.reply_to(CITIZEN.id, lambda: server.text(CITIZEN, "/inbox"))
     assert "工作人员" in refused
+
+
+def test_notice_stays_pending_when_telegram_is_unreachable(tmp_path: Path, sqlite_url: str, clock: FakeClock) -> None:
+    from tests.botapi_server import free_port
+    from tests.factories import submit
+
+    settings = make_settings(tmp_path, sqlite_url, TELEGRAM_TOKEN="123456:TEST-token-for-the-hotline",
+                             TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{free_port()}/bot")
+    app = bootstrap(settings, clock=clock)
+    Directory(app.engine).add("承办人甲", "staff", "housing", telegram_id="555")
+    submit(app)
+    sent, failed = deliver_pending(app.engine, app.notifier, app.now())
+    assert (sent, failed) == (0, 1)
+    with app.tickets.unit_of_work() as session:
+        notice = session.exec(select(Notice)).one()
+    assert notice.sent_at is None and "unreachable" in (notice.last_error or "")
+    app.engine.dispose()
