@@ -36,12 +36,12 @@ class JobSpec:
     description: str
 
 
-def job_specs(app: App, now: datetime | None = None) -> list[JobSpec]:
+def job_specs(app: App) -> list[JobSpec]:
     config = app.config.scheduler
     zone = app.policy.calendar.tz
     day, clock = config.weekly_report.split()
     hour, minute = clock.split(":")
-    now = now or app.clock()
+    started = datetime.now(zone)  # APScheduler runs on the real clock, whatever app.clock says
     return [
         JobSpec("sweep", "hotline.jobs:sweep", IntervalTrigger(minutes=config.sweep_minutes, timezone=zone),
                 "reminders, 督办, callback, auto-close (+ digest / weekly report if due)"),
@@ -54,7 +54,7 @@ def job_specs(app: App, now: datetime | None = None) -> list[JobSpec]:
                 "weekly report to the leaders"),
         JobSpec("snapshot", "hotline.jobs:snapshot", CronTrigger(hour=config.snapshot_hour, minute=0, timezone=zone),
                 "nightly snapshot of the day's figures"),
-        JobSpec("startup", "hotline.jobs:startup", DateTrigger(now + timedelta(seconds=15), timezone=zone),
+        JobSpec("startup", "hotline.jobs:startup", DateTrigger(started + timedelta(seconds=15), timezone=zone),
                 "once after start: sweep and snapshot catch-up"),
     ]
 
@@ -87,7 +87,7 @@ def job_table(app: App, now: datetime) -> list[dict[str, Any]]:
     """Every job with its schedule, its next run computed from now, and what the store says."""
     stored = stored_next_runs(app)
     rows = []
-    for spec in job_specs(app, now):
+    for spec in job_specs(app):
         rows.append({
             "id": spec.id,
             "function": spec.func,
