@@ -16,7 +16,7 @@ _HOUSE = re.compile(r"[0-9一二三四五六七八九十零〇百]+(?:-[0-9]+)*\
 # A name the citizen gives: 我叫王伟 / 本人张三 / 姓名：李四 / 王先生 / 李女士.
 _SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
 _NAME_INTRO = re.compile(r"(我叫|我是|本人|姓名[:：]?|名字叫|联系人[:：]?)\s*([" + _SURNAMES + r"][\u4e00-\u9fa5]{1,2})")
-_HONORIFIC = re.compile(r"([" + _SURNAMES + r"])[\u4e00-\u9fa5]?(先生|女士|小姐|师傅|阿姨|大爷|老师)")
+_HONORIFIC = re.compile(r"([" + _SURNAMES + r"])[\u4e00-\u9fa5]{0,2}?(先生|女士|小姐|师傅|阿姨|大爷|老师)")
 
 
 def _stars(match: re.Match[str]) -> str:

@@ -1,0 +1,96 @@
+"""The dashboard and the public page in a real headless Chromium (Debian's chromium package) on a
+simulated city (`hotline demo`), with screenshots kept in test-artifacts/."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from sqlmodel import Session, select
+
+from hotline.bootstrap import App, keyword_router
+from hotline.demo import simulate
+from hotline.passwords import hash_password
+from tests.botapi_server import free_port
+from tests.conftest import FakeClock, local
+from tickets.directory import Directory
+from tickets.models import Ticket
+from web.app import create_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+PERSONAL = re.compile(r"1[3-9]\d{9}|\d{17}[\dXx]")
+NOW = local(2026, 11, 23, 9)
+
+
+@pytest.fixture
+def demo_city(hotline_sqlite: App, clock: FakeClock) -> Iterator[str]:
+    if not CHROMIUM.exists():
+        pytest.skip("browser test skipped: /usr/bin/chromium is absent (run `bash scripts/system-deps` as root)")
+    clock.now = NOW
+    simulate(hotline_sqlite.engine, hotline_sqlite.policy, keyword_router(hotline_sqlite.config), 3, 40, 7, NOW)
+    Directory(hotline_sqlite.engine).add("赵领导", "leader", None, None, "zhao", hash_password("leader-pass-1"))
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(hotline_sqlite), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def _personal_numbers(app: App) -> dict[str, set[str]]:
+    with Session(app.engine) as session:
+        return {t.number: set(PERSONAL.findall(t.text)) for t in session.exec(select(Ticket)).all()}
+
+
+@pytest.mark.slow
+def test_dashboard_and_public_page_in_headless_chromium(demo_city: str, hotline_sqlite: App) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+
+        page.goto(f"{demo_city}/dashboard")
+        assert "/login?next=" in page.url  # no login, no dashboard
+        page.fill("#username", "zhao")
+        page.fill("#password", "leader-pass-1")
+        page.click("#login")
+        page.wait_for_url(re.compile(r".*/dashboard.*"))
+        page.wait_for_function("[...document.querySelectorAll('img.chart')].every(i => i.complete && i.naturalWidth > 0)",
+                               timeout=60_000)
+        widths = page.eval_on_selector_all("img.chart", "imgs => imgs.map(i => i.naturalWidth)")
+        assert len(widths) == 3 and min(widths) > 400
+        assert page.locator("#departments tr.bottom").count() == 3
+        received = page.locator('#city [data-figure="received"] b').inner_text()
+        assert int(received) > 100
+        page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+        page.select_option("#week", "2026-W46")
+        page.wait_for_url(re.compile(r".*week=2026-W46.*"))
+        assert "2026-11-09 至 2026-11-15" in page.content()
+
+        public = browser.new_page(viewport={"width": 1400, "height": 900})
+        public.goto(f"{demo_city}/public")
+        public.screenshot(path=str(ARTIFACTS / "public.png"), full_page=True)
+        text = public.inner_text("body")
+        browser.close()
+
+    shown = re.findall(r"\d{8}-\d{4}", text)
+    assert len(shown) >= 10 and "市住房和城乡建设局" in text
+    personal = _personal_numbers(hotline_sqlite)
+    assert any(personal.get(number) for number in shown), "no displayed case had a phone or ID to mask"
+    leaked = {n for numbers in personal.values() for n in numbers if n in text}
+    assert leaked == set()
