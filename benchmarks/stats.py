@@ -1,0 +1,172 @@
+"""The weekly report over a long history: bulk-generated tickets and events on SQLite and PostgreSQL.
+
+    .venv/bin/python benchmarks/stats.py [--sizes 1000000,25000000] [--db sqlite,postgres] [--per-day 20000]
+
+Tickets arrive at a fixed rate (--per-day; Beijing's 12345 takes about 57,000 contacts a day), so a
+bigger size is a longer history. Each ticket gets its submit/assign/accept/answer/rate events. The
+last 14 days are snapshotted with the real nightly job (take_snapshot), then we time:
+  - the weekly report of the last complete week (read from snapshots) - this should stay flat;
+  - the same report for a week without snapshots (computed live from tickets and events).
+PostgreSQL is generated server-side (INSERT ... SELECT generate_series), SQLite with a recursive CTE.
+PostgreSQL needs BENCH_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test);
+the benchmark creates and drops a database of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from benchmarks.machine import describe  # noqa: E402
+from hotline.bootstrap import build_policy, sync_directory  # noqa: E402
+from hotline.db import make_engine, upgrade  # noqa: E402
+from hotline.settings import DEFAULT_CONFIG, load_config  # noqa: E402
+from tickets.stats import Ranking, build_report, iso_week, take_snapshot  # noqa: E402
+
+TZ = ZoneInfo("Asia/Shanghai")
+END = datetime(2026, 11, 23, 0, 0, tzinfo=TZ)  # Monday 00:00: the report is about the week before
+END_UTC = END.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+# (action, hours after creation, from_state, to_state)
+EVENTS = [("submit", 0, None, "new"), ("assign", 0, "new", "assigned"), ("accept", 3, "assigned", "accepted"),
+          ("answer", 30, "accepted", "answered"), ("rate", 50, "answered", "closed")]
+
+
+def _state_case(col: str, interval: str) -> str:
+    return (f"CASE WHEN {interval.format(c=col, h=50)} < :end THEN 'closed' "
+            f"WHEN {interval.format(c=col, h=30)} < :end THEN 'answered' "
+            f"WHEN {interval.format(c=col, h=3)} < :end THEN 'accepted' ELSE 'assigned' END")
+
+
+def generate(engine, n: int, per_day: int, codes: list[str]) -> None:  # type: ignore[no-untyped-def]
+    step = 86400 / per_day
+    start = END_UTC - timedelta(seconds=n * step)
+    postgres = engine.dialect.name == "postgresql"
+    if postgres:
+        series = "SELECT i, CAST(:start AS timestamp) + (i * :step) * interval '1 second' AS c FROM generate_series(1, :n) AS i"
+        at = "({c} + interval '{h} hours')"
+        ts = "CAST({} AS timestamptz)"
+        codes_sql = "(ARRAY[" + ",".join(f"'{c}'" for c in codes) + "])[1 + i % " + str(len(codes)) + "]"
+        types_sql = "(ARRAY['consultation','complaint','suggestion'])[1 + i % 3]"
+    else:
+        series = ("WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < :n) "
+                  "SELECT i, datetime(:start, '+' || CAST(i * :step AS INTEGER) || ' seconds') AS c FROM s")
+        at = "datetime({c}, '+{h} hours')"
+        ts = "{}"
+        codes_sql = "CASE i % " + str(len(codes)) + " " + " ".join(f"WHEN {k} THEN '{c}'" for k, c in enumerate(codes)) + " END"
+        types_sql = "CASE i % 3 WHEN 0 THEN 'consultation' WHEN 1 THEN 'complaint' ELSE 'suggestion' END"
+    params = {"n": n, "step": step, "start": start, "end": END_UTC}
+
+    def when(h: int) -> str:
+        return at.format(c="c", h=h)
+
+    def upto(h: int) -> str:
+        return f"CASE WHEN {when(h)} < :end THEN {ts.format(when(h))} END"
+
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO citizen (id, channel, external_id, created_at) VALUES (1, 'bench', 'c1', :end)"),
+                     {"end": END_UTC})
+        conn.execute(text(
+            "INSERT INTO ticket (id, number, channel, external_message_id, citizen_id, type, department_code, text, "
+            "summary, entities, nlu, needs_review, urgent, state, created_at, assigned_at, accept_due, accepted_at, "
+            "accepted_on_time, answer_due, answered_at, first_answered_at, answered_on_time, closed_at, close_reason, "
+            "rating, rated_at, returned_count, reopened_count, updated_at) "
+            f"SELECT i, 'B' || i, 'bench', 'b' || i, 1, {types_sql}, {codes_sql}, '幸福里小区物业乱收费问题', '', '[]', '{{}}', "
+            f"false, false, {_state_case('c', at)}, {ts.format('c')}, {ts.format('c')}, {ts.format(when(24))}, {upto(3)}, "
+            f"CASE WHEN {when(3)} < :end THEN true END, {ts.format(when(120))}, {upto(30)}, {upto(30)}, "
+            f"CASE WHEN {when(30)} < :end THEN (i % 5 <> 0) END, {upto(50)}, "
+            f"CASE WHEN {when(50)} < :end THEN 'rated' END, CASE WHEN {when(50)} < :end THEN 'satisfied' END, "
+            f"{upto(50)}, 0, 0, {ts.format('c')} FROM ({series}) AS s"
+        ), params)
+        for offset, (action, hours, before, after) in enumerate(EVENTS):
+            conn.execute(text(
+                "INSERT INTO ticket_event (ticket_id, at, action, actor_kind, department_code, from_state, to_state) "
+                f"SELECT i, {ts.format(when(hours))}, '{action}', 'system', {codes_sql}, "
+                f"{'NULL' if before is None else repr(before)}, '{after}' FROM ({series}) AS s "
+                f"WHERE {when(hours)} < :end"
+            ), params)
+        if postgres:
+            conn.execute(text("SELECT setval('ticket_id_seq', :n)"), {"n": n})
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.execute(text("ANALYZE"))
+
+
+def run(url: str, n: int, per_day: int) -> dict[str, float]:
+    config = load_config(DEFAULT_CONFIG)
+    policy = build_policy(config)
+    engine = make_engine(url)
+    upgrade(engine)
+    sync_directory(engine, config)
+    started = time.perf_counter()
+    generate(engine, n, per_day, [d.code for d in config.departments])
+    generated = time.perf_counter() - started
+    now = END + timedelta(hours=9)
+    last_day = END.date() - timedelta(days=1)
+    started = time.perf_counter()
+    for offset in range(14):
+        take_snapshot(engine, policy, last_day - timedelta(days=offset), now=now)
+    snapshot_per_day = (time.perf_counter() - started) / 14
+    week = iso_week(last_day)
+    ranking = Ranking()
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        report = build_report(engine, policy, week, now, ranking)
+        times.append(time.perf_counter() - started)
+    assert report["source"]["snapshot_days"] == 7 and report["city"]["received"] > 0
+    live_week = iso_week(last_day - timedelta(days=21))
+    live = []
+    for _ in range(2):
+        started = time.perf_counter()
+        build_report(engine, policy, live_week, now, ranking)
+        live.append(time.perf_counter() - started)
+    engine.dispose()
+    return {"generate_s": generated, "snapshot_day_s": snapshot_per_day, "report_s": statistics.median(times),
+            "live_report_s": min(live), "history_days": n / per_day}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000000", help="comma-separated ticket counts")
+    parser.add_argument("--db", default="sqlite,postgres")
+    parser.add_argument("--per-day", type=int, default=20000)
+    parser.add_argument("--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    args = parser.parse_args()
+    print(describe("sqlalchemy", "psycopg"))
+    print(f"{'db':9} {'tickets':>11} {'history':>9} {'generate':>9} {'snapshot/day':>13} {'weekly report':>14} "
+          f"{'live week':>10}")
+    for size in (int(s) for s in args.sizes.split(",")):
+        for db in args.db.split(","):
+            if db == "sqlite":
+                with tempfile.TemporaryDirectory() as tmp:
+                    result = run(f"sqlite:///{tmp}/bench.db", size, args.per_day)
+            else:
+                name = f"hotline_bench_{uuid.uuid4().hex[:8]}"
+                admin = create_engine(args.postgres_url, isolation_level="AUTOCOMMIT")
+                with admin.connect() as conn:
+                    conn.execute(text(f'CREATE DATABASE "{name}"'))
+                try:
+                    result = run(args.postgres_url.rsplit("/", 1)[0] + "/" + name, size, args.per_day)
+                finally:
+                    with admin.connect() as conn:
+                        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                    admin.dispose()
+            print(f"{db:9} {size:>11,} {result['history_days']:>7.0f} d {result['generate_s']:>8.1f}s "
+                  f"{result['snapshot_day_s']:>12.2f}s {1000 * result['report_s']:>12.1f}ms "
+                  f"{result['live_report_s']:>9.2f}s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
