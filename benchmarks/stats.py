@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -88,7 +88,7 @@ def generate(engine, n: int, per_day: int, codes: list[str]) -> None:  # type: i
             f"CASE WHEN {when(50)} < :end THEN 'rated' END, CASE WHEN {when(50)} < :end THEN 'satisfied' END, "
             f"{upto(50)}, 0, 0, {ts.format('c')} FROM ({series}) AS s"
         ), params)
-        for offset, (action, hours, before, after) in enumerate(EVENTS):
+        for action, hours, before, after in EVENTS:
             conn.execute(text(
                 "INSERT INTO ticket_event (ticket_id, at, action, actor_kind, department_code, from_state, to_state) "
                 f"SELECT i, {ts.format(when(hours))}, '{action}', 'system', {codes_sql}, "
