@@ -40,11 +40,13 @@ def take_snapshot(
 ) -> SnapshotResult:
     """Store local day `day`'s contributions, its overdue list at midnight, hot issues and intake.
 
-    Refuses a day that has not ended yet at `now` (its figures would still change)."""
+    Refuses a day that has not ended yet at `now` (its figures would still change); without `now`
+    the caller (the nightly job, which only passes past days) is trusted. Pass config.yml's
+    department keywords as `words` so that hot-issue labels match the live computation's."""
     calendar = policy.calendar
     start, end = calendar.start_of(day), calendar.start_of(day + timedelta(days=1))
     moment = ensure_aware(now) if now is not None else utcnow()
-    if moment < end:
+    if now is not None and moment < end:
         raise ValueError(f"{day} has not ended yet at {moment.isoformat()}: nothing to snapshot")
     with Session(engine) as session:
         stats = compute_window(session, calendar, start, end, vocabulary(words))
