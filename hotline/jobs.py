@@ -107,7 +107,7 @@ def do_weekly(app: App, now: datetime) -> dict[str, int]:
     year, week, _ = due.isocalendar()
     base = f"weekly:{year}-W{week:02d}"
     with Session(app.engine) as session:
-        if session.exec(select(Notice.id).where(Notice.key == f"{base}/leaders")).first() is not None:
+        if session.exec(select(Notice.id).where(Notice.key == base)).first() is not None:
             return {"weekly_report": 0}
     weekly_message = _resolve(WEEKLY_MESSAGE)
     if weekly_message is None:

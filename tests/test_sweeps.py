@@ -152,7 +152,7 @@ def test_the_weekly_report_is_recorded_once_a_week_for_the_leaders(hotline):
     assert run_jobs(hotline, local(2026, 11, 23, 9), ["weekly_report"])["weekly_report"] == 1
     assert run_jobs(hotline, local(2026, 11, 25, 9), ["weekly_report"])["weekly_report"] == 0
     keys = [n.key for n in notices(hotline, "weekly_report")]
-    assert keys == ["weekly:2026-W47/leaders", "weekly:2026-W48/leaders"]
+    assert keys == ["weekly:2026-W47", "weekly:2026-W48"]
     assert all(n.recipient_kind == "leaders" for n in notices(hotline, "weekly_report"))
 
 

@@ -81,16 +81,14 @@ _COLUMNS = (
 
 
 def _candidates(engine: Engine, where: Sequence[ColumnElement[bool]]) -> Iterator[list[Row[Any]]]:
-    """Batches of matching tickets, in id order (keyset pagination: each batch is one index range)."""
-    last = 0
-    while True:
-        with Session(engine) as session:
-            query = select(*_COLUMNS).where(*where, col(Ticket.id) > last).order_by(col(Ticket.id)).limit(BATCH)
-            rows = list(session.execute(query).all())
-        if not rows:
-            return
-        yield rows
-        last = rows[-1].id
+    """The matching tickets, read in one query (over the range index; no ORDER BY/LIMIT that would
+    make the planner walk the primary key), then handed out in batches, each recorded in a
+    transaction of its own. The read ends before the first write: SQLite has one writer."""
+    with Session(engine) as session:
+        rows = list(session.execute(select(*_COLUMNS).where(*where)).all())
+    rows.sort(key=lambda row: row.id)  # the same order in every process: no lock-order deadlocks
+    for start in range(0, len(rows), BATCH):
+        yield rows[start:start + BATCH]
 
 
 def _record(engine: Engine, batch: Batch) -> int:

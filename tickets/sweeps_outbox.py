@@ -1,9 +1,10 @@
 """Recording many notices at once, and the keys that make every sweep notify exactly once.
 
-A sweep's notice for one event (ticket, kind, round, level) goes to one or more recipients. All of
-them share a base key `kind:ticket:round[:level]`; each recipient's notice is `base/recipient`.
-The sweeps pick only tickets for which no `base/%` notice exists (an index lookup through the
-notice's ticket_id), and the unique key makes the insert a no-op when another run got there first.
+A sweep's notice for one event (ticket, kind, round, level) goes to one or more recipients. The
+first recipient's notice has the base key `kind:ticket:round[:level]`, every further recipient's
+`base/recipient`; all are recorded in one transaction. The sweeps pick only tickets without a
+notice under the base key (a lookup in the key's unique index), and the unique key makes the
+insert a no-op when another run got there first.
 
 The round identifies one run of a clock: the accept clock restarts when a returned ticket is
 re-routed (`returned_count`), the answer clock also on a reopen (`reopened_count`) and moves on a
@@ -56,9 +57,9 @@ def base_key_sql(kind: str, round_sql: ColumnElement[str], level: int | None = N
 
 
 def not_yet_recorded(kind: str, round_sql: ColumnElement[str], level: int | None = None) -> ColumnElement[bool]:
-    """SQL: no notice of this event exists yet for the ticket of the outer query."""
-    pattern = base_key_sql(kind, round_sql, level) + "/%"
-    return ~exists().where(col(Notice.ticket_id) == col(Ticket.id), col(Notice.key).like(pattern))
+    """SQL: the event's first notice (key = the base key) does not exist yet: one lookup in the
+    notice key's unique index per candidate ticket."""
+    return ~exists().where(col(Notice.key) == base_key_sql(kind, round_sql, level))
 
 
 @dataclass
@@ -67,6 +68,7 @@ class Batch:
 
     now: datetime
     rows: list[dict[str, Any]] = field(default_factory=list)
+    _bases: set[str] = field(default_factory=set)
 
     def add(
         self,
@@ -80,8 +82,10 @@ class Batch:
         attachments: list[str] | None = None,
     ) -> None:
         tag = recipient_kind if recipient is None else f"{recipient_kind}:{recipient}"
+        key = f"{base}/{tag}" if base in self._bases else base
+        self._bases.add(base)
         self.rows.append({
-            "key": f"{base}/{tag}", "kind": kind, "ticket_id": ticket_id, "recipient_kind": recipient_kind,
+            "key": key, "kind": kind, "ticket_id": ticket_id, "recipient_kind": recipient_kind,
             "recipient": recipient, "text": text, "buttons": buttons or [], "attachments": attachments or [],
             "created_at": self.now, "next_attempt_at": self.now, "attempts": 0,
         })
@@ -99,5 +103,5 @@ class Batch:
             stmt = insert(Notice)
         result = session.execute(stmt.returning(col(Notice.id)), self.rows)
         created = len(result.all())
-        self.rows = []
+        self.rows, self._bases = [], set()
         return created
