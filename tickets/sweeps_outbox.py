@@ -93,15 +93,17 @@ class Batch:
     def record(self, session: Session) -> int:
         if not self.rows:
             return 0
-        dialect = session.get_bind().dialect.name
+        # Core (not ORM) insert: multi-row INSERT … ON CONFLICT DO NOTHING RETURNING, batched.
+        table: Any = Notice.__table__  # type: ignore[attr-defined]
+        connection = session.connection()
         stmt: Any
-        if dialect == "postgresql":
-            stmt = pg_insert(Notice).on_conflict_do_nothing(index_elements=["key"])
-        elif dialect == "sqlite":
-            stmt = sqlite_insert(Notice).on_conflict_do_nothing(index_elements=["key"])
+        if connection.dialect.name == "postgresql":
+            stmt = pg_insert(table).on_conflict_do_nothing(index_elements=["key"])
+        elif connection.dialect.name == "sqlite":
+            stmt = sqlite_insert(table).on_conflict_do_nothing(index_elements=["key"])
         else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-            stmt = insert(Notice)
-        result = session.execute(stmt.returning(col(Notice.id)), self.rows)
+            stmt = insert(table)
+        result = connection.execute(stmt.returning(table.c.id), self.rows)
         created = len(result.all())
         self.rows, self._bases = [], set()
         return created
