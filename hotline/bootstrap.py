@@ -91,6 +91,7 @@ class App:
     settings: Settings
     engine: Engine
     clock: Clock = utcnow
+    classifier_backend: str | None = None  # overrides nlu.backend: tests pass "keywords"
 
     @property
     def config(self) -> HotlineConfig:
@@ -121,15 +122,28 @@ class App:
 
 
 def build_classifier(app: App) -> Classifier:
-    # The trained NLU replaces this once nlu/ provides it (nlu.backend in config.yml).
+    """The classifier of nlu.backend (HOTLINE_NLU_BACKEND or bootstrap(classifier=) override it).
+
+    The built-in model loads on the first message (trained first when missing); `hotline serve`
+    and `hotline classify` load it at start.
+    """
+    from hotline.nlu_wiring import LazyPipeline, rasa_classifier
+
+    backend = app.classifier_backend or app.settings.env.nlu_backend or app.config.nlu.backend
+    if backend == "builtin":
+        return LazyPipeline(app.settings)
+    if backend == "rasa":
+        return rasa_classifier(app.settings)  # type: ignore[no-any-return]
     return keyword_router(app.config)
 
 
-def bootstrap(settings: Settings | None = None, clock: Clock = utcnow, migrate: bool = True) -> App:
+def bootstrap(
+    settings: Settings | None = None, clock: Clock = utcnow, migrate: bool = True, classifier: str | None = None
+) -> App:
     settings = settings or load_settings()
     settings.env.home.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.env.database_url)
     if migrate:
         upgrade(engine)
         sync_directory(engine, settings.config)
-    return App(settings=settings, engine=engine, clock=clock)
+    return App(settings=settings, engine=engine, clock=clock, classifier_backend=classifier)

@@ -10,11 +10,13 @@ import os
 import re
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from nlu.config import PipelineConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config.yml"
@@ -98,7 +100,7 @@ class NluConfig(Strict):
     department_threshold: float = Field(0.35, ge=0, le=1)
     max_chars: int = Field(2000, ge=50)
     keyword_prior_weight: float = Field(0.3, ge=0, le=1)
-    pipeline: dict[str, Any] = {}
+    pipeline: PipelineConfig = PipelineConfig()  # nlu/config.py documents every key and its default
 
 
 class BotConfig(Strict):
@@ -188,6 +190,7 @@ class Environment(Strict):
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     secret_key: str | None = None
     config_path: Path = DEFAULT_CONFIG
+    nlu_backend: Literal["builtin", "rasa", "keywords"] | None = None  # HOTLINE_NLU_BACKEND overrides nlu.backend
 
 
 class Settings(Strict):
@@ -246,7 +249,16 @@ def load_environment(environ: dict[str, str] | None = None) -> Environment:
         telegram_api_base_url=env.get("TELEGRAM_API_BASE_URL") or "https://api.telegram.org/bot",
         secret_key=secret,
         config_path=Path(env.get("HOTLINE_CONFIG") or DEFAULT_CONFIG),
+        nlu_backend=_nlu_backend(env.get("HOTLINE_NLU_BACKEND")),
     )
+
+
+def _nlu_backend(value: str | None) -> Literal["builtin", "rasa", "keywords"] | None:
+    if not value:
+        return None
+    if value not in ("builtin", "rasa", "keywords"):
+        raise ConfigError(f"HOTLINE_NLU_BACKEND: expected builtin, rasa or keywords, got {value!r}")
+    return value  # type: ignore[return-value]
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:

@@ -74,7 +74,7 @@ class PipelineConfig(_Strict):
     # Topic = (1 - w) · topic head + w · topics of the department head's probabilities.
     topic_department_weight: float = Field(0.5, ge=0, le=1)
     type_cues: TypeCues = TypeCues()
-    entities: list[Literal["phone", "id_card", "place", "time", "plate"]] = list(ENTITY_KINDS)
+    entities: list[Literal["phone", "id_card", "place", "time", "plate"]] = ["phone", "id_card", "place", "time", "plate"]
     urgent_lexicon: str = "data/urgent.yml"
     train_max_chars: int = Field(600, ge=50)
 

@@ -82,7 +82,8 @@ class Pipeline:
                 results.append(self._unreadable(entities, urgent_kind))
                 continue
             row = position[index]
-            results.append(self._decide(prepared[index], *(p[row] for p in probabilities), entities, urgent_kind))
+            p_type, p_dep, p_topic = (p[row] for p in probabilities)
+            results.append(self._decide(prepared[index], p_type, p_dep, p_topic, entities, urgent_kind))
         return results
 
     def _probabilities(self, prepared: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -137,21 +137,21 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
 
 def make_settings(tmp_path: Path, database_url: str, **environ: str) -> Settings:
     env = {"HOTLINE_HOME": str(tmp_path / "home"), "DATABASE_URL": database_url,
-           "HOTLINE_CONFIG": str(PROJECT / "config.yml"), **environ}
+           "HOTLINE_CONFIG": str(PROJECT / "config.yml"), "HOTLINE_NLU_BACKEND": "keywords", **environ}
     return load_settings(env)
 
 
 @pytest.fixture
 def hotline(tmp_path: Path, database_url: str, clock: FakeClock) -> Iterator[App]:
     """The assembled hotline on a fresh database (both backends), with the keyword router."""
-    app = bootstrap(make_settings(tmp_path, database_url), clock=clock)
+    app = bootstrap(make_settings(tmp_path, database_url), clock=clock, classifier="keywords")
     yield app
     app.engine.dispose()
 
 
 @pytest.fixture
 def hotline_sqlite(tmp_path: Path, sqlite_url: str, clock: FakeClock) -> Iterator[App]:
-    app = bootstrap(make_settings(tmp_path, sqlite_url), clock=clock)
+    app = bootstrap(make_settings(tmp_path, sqlite_url), clock=clock, classifier="keywords")
     yield app
     app.engine.dispose()
 

@@ -109,6 +109,9 @@ def serve(
 ) -> None:
     """Run the web server (chat, dashboard, public page), the scheduler and, with TELEGRAM_TOKEN, the bot."""
     hotline = get_app()
+    load = getattr(hotline.classifier, "load", None)
+    if load is not None:  # the built-in NLU model: load it now (training it first if missing), not on the first message
+        load()
     bot = "Telegram bot on" if hotline.settings.env.telegram_token else "no TELEGRAM_TOKEN: web chat only"
     typer.echo(f"{hotline.config.city.name} 12345 hotline on http://{host}:{port}/chat  ({bot}; Ctrl-C stops)")
     asyncio.run(run_all(hotline, host, port, webhook_url))

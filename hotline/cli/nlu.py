@@ -1,0 +1,152 @@
+"""`hotline nlu train|evaluate` and `hotline classify`: the NLU from the command line.
+
+None of them needs the database; they read config.yml and the model directory only.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from enum import StrEnum
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from hotline.cli.common import console, err_console, exit_on_config_error, fail
+from hotline.nlu_wiring import builtin_pipeline, model_dir, nlu_settings, rasa_classifier
+from hotline.settings import PROJECT_ROOT, Settings, load_settings
+from nlu.data import CsvColumns, load_csv_examples, read_csv_rows
+from nlu.evaluate import report
+
+app = typer.Typer(help="Train and evaluate the Chinese NLU.", no_args_is_help=True)
+MODEL_OPTION = typer.Option(None, "--model", help="model directory (default: HOTLINE_HOME/models/nlu)")
+BATCH = 256
+
+
+class Label(StrEnum):
+    type = "type"
+    topic = "topic"
+
+
+def _settings() -> Settings:
+    with exit_on_config_error():
+        return load_settings()
+
+
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                    console=err_console, transient=False)
+
+
+@app.command()
+def train(
+    model: Path | None = MODEL_OPTION,
+    from_csv: Path | None = typer.Option(None, "--from-csv", help="a city's labelled history to add (CSV with a header)"),
+    text_col: str = typer.Option("text", "--text-col"),
+    title_col: str | None = typer.Option(None, "--title-col"),
+    type_col: str | None = typer.Option(None, "--type-col", help="complaint / consultation / suggestion"),
+    topic_col: str | None = typer.Option(None, "--topic-col", help="first-level topic of the taxonomy"),
+    department_col: str | None = typer.Option(None, "--department-col", help="department code of config.yml"),
+) -> None:
+    """Train the built-in model from data/ (and --from-csv) and save it to the model directory."""
+    from nlu.model import NluModel
+    from nlu.train import TRAIN_STEPS, train_default
+
+    settings = _settings()
+    if topic_col and department_col:
+        fail("give --topic-col or --department-col, not both", 2)
+    extra = []
+    if from_csv is not None:
+        if not (type_col or topic_col or department_col):
+            fail("--from-csv needs at least one label column: --type-col, --topic-col or --department-col", 2)
+        try:
+            extra = load_csv_examples(from_csv, CsvColumns(text_col, title_col, type_col, topic_col, department_col))
+        except (OSError, KeyError) as err:
+            fail(str(err).strip("'\""), 2)
+        err_console.print(f"{from_csv.name}: {len(extra)} labelled messages added")
+    target = model_dir(settings, model)
+    with _progress() as progress:
+        task = progress.add_task("training", total=TRAIN_STEPS)
+        trained = train_default(nlu_settings(settings.config), PROJECT_ROOT, extra,
+                                step=lambda text, n: progress.update(task, description=text, advance=n))
+    trained.save(target)
+    assert NluModel.exists(target)
+    console.print(f"model saved to {target} ({trained.meta['examples']} messages)")
+
+
+def _classifier(settings: Settings, model: Path | None) -> Any:
+    if settings.config.nlu.backend == "rasa" and model is None:
+        return rasa_classifier(settings)
+    return builtin_pipeline(settings, model)
+
+
+def _batches(lines: Iterator[str]) -> Iterator[list[str]]:
+    while batch := list(islice(lines, BATCH)):
+        yield batch
+
+
+@app.command()
+def evaluate(
+    csv: Path = typer.Option(..., "--csv", exists=True, dir_okay=False),
+    text_col: str = typer.Option("text", "--text-col"),
+    title_col: str | None = typer.Option(None, "--title-col"),
+    label_col: str = typer.Option(..., "--label-col"),
+    label: Label = typer.Option(..., "--label", help="what the label column holds"),
+    as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
+    model: Path | None = MODEL_OPTION,
+) -> None:
+    """Per-class precision, recall and F1, macro-F1 and the confusion matrix on a labelled CSV."""
+    settings = _settings()
+    try:
+        rows = list(read_csv_rows(csv, CsvColumns(text_col, title_col, label=label_col)))
+    except KeyError as err:
+        fail(str(err).strip("'\""), 2)
+    classifier = _classifier(settings, model)
+    gold = [row[label_col] for _, row in rows]
+    predicted: list[str | None] = []
+    with _progress() as progress:
+        task = progress.add_task("classifying", total=len(rows))
+        for batch in _batches(iter([text for text, _ in rows])):
+            for prediction in classifier.classify_batch(batch):
+                predicted.append(prediction.type if label is Label.type else prediction.topic)
+            progress.advance(task, len(batch))
+    result = report(gold, predicted)
+    if as_json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        return
+    grid = Table(title=f"{csv.name}: {label.value} (n={result['n']})")
+    for column in ("class", "precision", "recall", "F1", "support"):
+        grid.add_column(column)
+    for name, scores in result["classes"].items():
+        grid.add_row(name, f"{scores['precision']:.3f}", f"{scores['recall']:.3f}", f"{scores['f1']:.3f}",
+                     str(scores["support"]))
+    console.print(grid)
+    console.print(f"macro-F1 {result['macro_f1']:.3f}   accuracy {result['accuracy']:.3f}")
+    confusion = result["confusion"]
+    matrix = Table(title="confusion (rows: true, columns: predicted)")
+    matrix.add_column("")
+    for name in confusion["labels"]:
+        matrix.add_column(name)
+    for name, row in zip(confusion["rows"], confusion["matrix"], strict=True):
+        matrix.add_row(name, *map(str, row))
+    console.print(matrix)
+
+
+def classify(
+    texts: list[str] | None = typer.Argument(None, help="messages; with none, one message a line on stdin"),
+    model: Path | None = MODEL_OPTION,
+) -> None:
+    """Classify messages: one JSON object a line (type, department, topic, confidences, entities…)."""
+    settings = _settings()
+    classifier = _classifier(settings, model)
+    lines: Iterator[str] = iter(texts) if texts else (line.rstrip("\n") for line in sys.stdin)
+    out = sys.stdout
+    for batch in _batches(lines):
+        for prediction in classifier.classify_batch(batch):
+            out.write(json.dumps(prediction.public(), ensure_ascii=False) + "\n")
+        out.flush()
