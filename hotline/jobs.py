@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, select
@@ -27,9 +27,8 @@ from tickets.sweeps_outbox import Batch
 log = logging.getLogger(__name__)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-SNAPSHOT = "tickets.stats.snapshots:take_snapshot"  # (engine, policy, day), idempotent
+SNAPSHOT = "tickets.stats.snapshots:take_missing_snapshots"  # (engine, policy, now, words=…), idempotent
 WEEKLY_MESSAGE = "hotline.reports:weekly_message"  # (app, now) -> (text, [Path])
-SNAPSHOT_DAYS_BACK = 2  # the nightly job also redoes the day before, in case a night was missed
 
 _app: App | None = None
 
@@ -121,19 +120,13 @@ def do_weekly(app: App, now: datetime) -> dict[str, int]:
     return {"weekly_report": created}
 
 
-def snapshot_days(app: App, now: datetime) -> list[date]:
-    today = app.policy.calendar.local_day(now)
-    return [today - timedelta(days=back) for back in range(SNAPSHOT_DAYS_BACK, 0, -1)]
-
-
 def do_snapshot(app: App, now: datetime) -> dict[str, int]:
-    take_snapshot = _resolve(SNAPSHOT)
-    if take_snapshot is None:
+    """Every ended day of the last two weeks without a snapshot (normally: yesterday)."""
+    take_missing = _resolve(SNAPSHOT)
+    if take_missing is None:
         return {"snapshot": 0}
-    days = snapshot_days(app, now)
-    for day in days:
-        take_snapshot(app.engine, app.policy, day)
-    return {"snapshot": len(days)}
+    words = [word for department in app.config.departments for word in department.keywords]
+    return {"snapshot": len(take_missing(app.engine, app.policy, now, words=words))}
 
 
 def do_periodic(app: App, now: datetime) -> dict[str, int]:

@@ -170,3 +170,10 @@ def test_sweep_settings_come_from_config(hotline):
     from hotline.jobs import sweep_settings
 
     assert sweep_settings(hotline.config.scheduler) == SweepSettings(2, 1, 24)
+
+
+def test_the_nightly_snapshot_takes_each_missing_day_once(hotline):
+    submit(hotline, now=local(2026, 11, 23, 9))
+    assert run_jobs(hotline, local(2026, 11, 25, 1), ["snapshot"]) == {"snapshot": 14}  # the last two weeks
+    assert run_jobs(hotline, local(2026, 11, 25, 3), ["snapshot"]) == {"snapshot": 0}
+    assert run_jobs(hotline, local(2026, 11, 26, 1), ["snapshot"]) == {"snapshot": 1}  # the day that ended
