@@ -150,7 +150,8 @@ class TicketService:
                 recipient_kind="dispatchers",
                 recipient=None,
                 ticket_id=ticket.id,
-                text="【待分派】以下工单需要人工分派：\n" + notices.ticket_card(ticket, self.policy.calendar),
+                text="【待分派】以下工单需要人工分派：\n"
+                + notices.ticket_card(ticket, self.policy.calendar, self._department_name(session, ticket.department_code)),
                 buttons=notices.dispatcher_buttons(ticket.number, candidates),
                 now=now,
             )
