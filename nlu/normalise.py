@@ -32,8 +32,8 @@ def normalise(text: str | None, max_chars: int = 2000, simplify: bool = True) ->
         return ""
     text = text[: max_chars * 2]  # bound the work before the expensive steps
     text = unicodedata.normalize("NFKC", text)
-    text = _CONTROL.sub(" ", text)
-    text = _SPACES.sub(" ", text).strip()
+    text = _SPACES.sub(" ", text)  # line breaks and tabs become one space
+    text = _CONTROL.sub("", text).strip()
     if simplify and text:
         text = to_simplified(text)
     return text[:max_chars]

@@ -1,0 +1,158 @@
+"""The NLU's parts on their own: normalisation, segmentation, entities, emergencies, keyword prior,
+training data, metrics and the Rasa project writer. No trained model needed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hotline.nlu_wiring import nlu_settings
+from hotline.settings import load_config
+from nlu.config import DepartmentInfo, PipelineConfig
+from nlu.data import CsvColumns, load_csv_examples, load_project_examples, parse_examples
+from nlu.entities import extract_entities
+from nlu.evaluate import report
+from nlu.keywords import KeywordPrior
+from nlu.normalise import normalise
+from nlu.rasa import SEPARATOR, write_project
+from nlu.tokenizer import Segmenter
+from nlu.urgent import UrgentDetector
+
+PROJECT = Path(__file__).resolve().parent.parent
+CONFIG = load_config(PROJECT / "config.yml")
+
+
+def test_normalise_folds_width_simplifies_and_removes_control_characters() -> None:
+    assert normalise("ＡＢＣ１２３，請問\x00公租房\u200b怎麼申請") == "ABC123,请问公租房怎么申请"
+
+
+def test_normalise_cuts_long_text_and_returns_empty_for_nothing() -> None:
+    assert len(normalise("投诉" * 5000, max_chars=300)) == 300
+    assert normalise("") == "" and normalise("  \n\t ") == "" and normalise(None) == ""
+
+
+def test_jieba_segmenter_keeps_hotline_words_of_the_user_dictionary() -> None:
+    words = Segmenter(PROJECT / "data" / "userdict.txt").words("小区维修基金被物业挪用了，我要找业委会")
+    assert "维修基金" in words and "业委会" in words
+
+
+def _spans_hold(text: str, entities: list[dict]) -> None:
+    for entity in entities:
+        assert text[entity["start"] : entity["end"]] == entity["text"]
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "value"),
+    [
+        ("有事请打我电话13812345678谢谢", "phone", "13812345678"),
+        ("联系电话：0755-83456789", "phone", "0755-83456789"),
+        ("我的身份证号是110101199003074514，请核实", "id_card", "110101199003074514"),
+        ("我家住在某某区幸福路12号阳光小区3栋，楼下太吵", "place", "某某区幸福路12号阳光小区3栋"),
+        ("市民来电反映某某街道某某路18号工地扰民", "place", "某某街道某某路18号"),
+        ("昨天晚上十一点还在施工", "time", "昨天晚上十一点"),
+        ("工地每天凌晨两点开始卸货", "time", "每天凌晨两点"),
+        ("3月5日交的材料到现在没消息", "time", "3月5日"),
+        ("车牌粤B12345的车天天堵在消防通道", "plate", "粤B12345"),
+    ],
+)
+def test_each_entity_kind_is_found_with_its_span(text: str, label: str, value: str) -> None:
+    entities = extract_entities(text)
+    _spans_hold(text, entities)
+    assert value in [e["text"] for e in entities if e["label"] == label]
+
+
+def test_an_id_card_number_is_not_also_a_phone_number_and_bad_checksums_are_ignored() -> None:
+    entities = extract_entities("身份证110101199003074514")
+    assert [e["label"] for e in entities] == ["id_card"]
+    assert not [e for e in extract_entities("编号110101199003074515") if e["label"] == "id_card"]
+
+
+def test_full_width_digits_are_found_and_spans_index_the_original_text() -> None:
+    text = "電話：１３８１２３４５６７８"
+    entities = extract_entities(text)
+    _spans_hold(text, entities)
+    assert entities[0]["label"] == "phone" and entities[0]["value"] == "+8613812345678"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("楼下饭店着火了，烟很大，快来人", "fire"),
+        ("楼道里闻到很浓的煤气味，燃气泄漏了", "gas"),
+        ("路口有人被车撞了，流了很多血", "injury"),
+        ("有人拿刀在小区门口抢劫", "crime"),
+    ],
+)
+def test_emergencies_are_recognised(text: str, kind: str) -> None:
+    detector = UrgentDetector.from_file(PROJECT / "data" / "urgent.yml")
+    assert detector.kind(normalise(text)) == kind
+
+
+@pytest.mark.parametrize("text", ["小区消防通道被车堵死了，存在火灾隐患", "咨询一下工伤认定需要什么材料", "建议加强防火宣传"])
+def test_hazards_and_questions_are_not_emergencies(text: str) -> None:
+    assert UrgentDetector.from_file(PROJECT / "data" / "urgent.yml").kind(text) is None
+
+
+def test_keyword_prior_points_at_the_department_whose_keywords_appear() -> None:
+    prior = KeywordPrior([DepartmentInfo(code=d.code, topic=d.topic, keywords=d.keywords) for d in CONFIG.departments])
+    scores = prior.scores("小区物业乱收费，业委会也不管")
+    assert scores is not None and prior.codes[int(scores.argmax())] == "housing"
+    assert prior.scores("今天天气不错") is None
+
+
+def test_project_training_data_covers_every_type_and_configured_department() -> None:
+    examples = load_project_examples(PROJECT / "data")
+    assert {e.type for e in examples} == {"complaint", "consultation", "suggestion"}
+    departments = {e.department for e in examples}
+    assert departments <= {d.code for d in CONFIG.departments}
+    present = [path.stem for path in (PROJECT / "data" / "nlu").glob("*.yml") if not path.stem.startswith("_")]
+    assert set(present) <= departments
+    assert all(e.text.strip() for e in examples)
+
+
+def test_rasa_examples_block_parsing_strips_entity_annotations() -> None:
+    block = "- 我住在[幸福路](place)\n- 电话[13800000000]{\"entity\": \"phone\"}\n"
+    assert parse_examples(block) == ["我住在幸福路", "电话13800000000"]
+
+
+def test_csv_history_reads_title_text_and_labels() -> None:
+    examples = load_csv_examples(PROJECT / "tests" / "data" / "nlu_history.csv",
+                                 CsvColumns("text", "title", type="type", topic="topic"))
+    assert len(examples) == 10
+    assert examples[0].text.startswith("小区电梯频繁困人\n") and examples[0].topic == "城乡建设"
+
+
+def test_csv_history_names_a_missing_column() -> None:
+    with pytest.raises(KeyError, match="no column 'body'"):
+        load_csv_examples(PROJECT / "tests" / "data" / "nlu_history.csv", CsvColumns("body"))
+
+
+def test_report_gives_per_class_scores_macro_f1_and_confusion() -> None:
+    result = report(["a", "a", "b", "b"], ["a", "b", "b", None])
+    assert result["classes"]["a"] == {"precision": 1.0, "recall": 0.5, "f1": 0.6667, "support": 2}
+    assert result["macro_f1"] == pytest.approx((2 / 3 + 0.5) / 2, abs=1e-3)
+    assert result["confusion"]["labels"] == ["a", "b", "(none)"]
+    assert result["confusion"]["matrix"] == [[1, 1, 0], [0, 1, 1]]
+
+
+def test_rasa_project_has_one_intent_per_type_and_department(tmp_path: Path) -> None:
+    codes = [d.code for d in CONFIG.departments]
+    count = write_project(PROJECT / "data", tmp_path, codes, epochs=5)
+    nlu = yaml.safe_load((tmp_path / "data" / "nlu.yml").read_text(encoding="utf-8"))
+    intents = {block["intent"] for block in nlu["nlu"]}
+    assert f"complaint{SEPARATOR}housing" in intents and count > 0
+    config = yaml.safe_load((tmp_path / "config.yml").read_text(encoding="utf-8"))
+    names = [step["name"] for step in config["pipeline"]]
+    assert names[0] == "JiebaTokenizer" and "DIETClassifier" in names
+    assert set(yaml.safe_load((tmp_path / "domain.yml").read_text(encoding="utf-8"))["intents"]) == intents
+
+
+def test_pipeline_settings_are_validated_from_config_yml() -> None:
+    settings = nlu_settings(CONFIG)
+    assert {d.code for d in settings.departments} == {d.code for d in CONFIG.departments}
+    with pytest.raises(ValueError, match="word_ngrams"):
+        PipelineConfig.model_validate({"features": {"word_ngrams": [3, 1]}})
+    with pytest.raises(ValueError, match="extra"):
+        PipelineConfig.model_validate({"featurs": {}})
