@@ -159,3 +159,22 @@ def hotline_sqlite(tmp_path: Path, sqlite_url: str, clock: FakeClock) -> Iterato
 @pytest.fixture
 def engine(hotline: App) -> Engine:
     return hotline.engine
+
+
+@dataclass
+class TrainedNlu:
+    directory: Path
+    model: object  # nlu.model.NluModel
+
+
+@pytest.fixture(scope="session")
+def nlu_model(tmp_path_factory: pytest.TempPathFactory) -> TrainedNlu:
+    """The shipped NLU model, trained once per test session from data/ and saved (about 30 s)."""
+    from hotline.nlu_wiring import nlu_settings
+    from hotline.settings import load_config
+    from nlu.train import train_default
+
+    directory = tmp_path_factory.mktemp("nlu") / "model"
+    model = train_default(nlu_settings(load_config(PROJECT / "config.yml")), PROJECT)
+    model.save(directory)
+    return TrainedNlu(directory, model)

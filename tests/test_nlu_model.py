@@ -1,0 +1,155 @@
+"""The trained built-in pipeline: decisions, thresholds, odd input, the model round trip, the
+classifier protocol through intake, and the CLI. One model is trained per session (slow)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hotline.bootstrap import App
+from hotline.cli.main import app as cli
+from hotline.nlu_wiring import nlu_settings
+from hotline.settings import load_config
+from nlu.config import DepartmentInfo, NluSettings
+from nlu.model import NluModel
+from nlu.pipeline import Pipeline
+from tests.conftest import TrainedNlu
+from tests.factories import submit
+from tickets.states import State
+
+pytestmark = pytest.mark.slow
+PROJECT = Path(__file__).resolve().parent.parent
+SETTINGS = nlu_settings(load_config(PROJECT / "config.yml"))
+
+
+@pytest.fixture(scope="module")
+def pipeline(nlu_model: TrainedNlu) -> Pipeline:
+    return Pipeline(SETTINGS, nlu_model.model, PROJECT)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "ticket_type", "department"),
+    [
+        ("请问公租房怎么申请，需要准备哪些材料？", "consultation", "housing"),
+        ("投诉：公司拖欠我们农民工三个月工资，老板电话也不接", "complaint", "hrss"),
+        ("建议在地铁站出口增设一条接驳公交线路，方便上下班", "suggestion", "transport"),
+        ("市民来电反映某某河道发黑发臭，怀疑有企业偷排废水", "complaint", "environment"),
+    ],
+)
+def test_clear_messages_get_their_type_and_department(pipeline: Pipeline, text: str, ticket_type: str,
+                                                      department: str) -> None:
+    prediction = pipeline.classify(text)
+    assert (prediction.type, prediction.department) == (ticket_type, department)
+    assert prediction.topic == next(d.topic for d in SETTINGS.departments if d.code == department)
+    assert sum(prediction.type_scores.values()) == pytest.approx(1, abs=1e-3)
+    assert sum(prediction.department_scores.values()) == pytest.approx(1, abs=1e-3)
+
+
+def test_traditional_input_gets_the_same_answer_as_simplified(pipeline: Pipeline) -> None:
+    simplified = pipeline.classify("请问公租房怎么申请，需要准备哪些材料？")
+    traditional = pipeline.classify("請問公租房怎麼申請，需要準備哪些材料？")
+    assert (traditional.type, traditional.department, traditional.type_confidence) == (
+        simplified.type, simplified.department, simplified.type_confidence)
+
+
+def test_thresholds_send_unsure_messages_to_review(nlu_model: TrainedNlu) -> None:
+    text = "小区门口的路灯坏了好几天"
+    strict = Pipeline(SETTINGS.model_copy(update={"department_threshold": 0.999}), nlu_model.model, PROJECT)  # type: ignore[arg-type]
+    lenient = Pipeline(SETTINGS.model_copy(update={"department_threshold": 0.0, "type_threshold": 0.0}),
+                       nlu_model.model, PROJECT)  # type: ignore[arg-type]
+    assert strict.classify(text).needs_review is True
+    assert lenient.classify(text).needs_review is False
+
+
+def test_department_keywords_steer_routing_without_retraining(nlu_model: TrainedNlu) -> None:
+    text = "咕噜咕噜的事情一直没人解决"
+    departments = [
+        DepartmentInfo(code=d.code, topic=d.topic, keywords=[*d.keywords, "咕噜咕噜"] if d.code == "water" else d.keywords)
+        for d in SETTINGS.departments
+    ]
+    edited = NluSettings(**{**SETTINGS.model_dump(), "departments": departments, "keyword_prior_weight": 0.9})
+    assert Pipeline(edited, nlu_model.model, PROJECT).classify(text).department == "water"  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t ", "hello, is anybody there?", "🔥🔥🔥😡", "12345"])
+def test_input_without_chinese_gets_a_clear_result_for_review(pipeline: Pipeline, text: str) -> None:
+    prediction = pipeline.classify(text)
+    assert prediction.needs_review is True
+    assert prediction.department is None and prediction.department_confidence == 0.0
+    assert prediction.type in ("complaint", "consultation", "suggestion")
+
+
+def test_a_100_kb_message_is_cut_and_classified(pipeline: Pipeline) -> None:
+    text = "小区物业乱收费，电话13812345678。" * 5000
+    assert len(text.encode()) > 100_000
+    prediction = pipeline.classify(text)
+    assert prediction.department == "housing"
+    assert all(e["end"] <= SETTINGS.max_chars for e in prediction.entities)
+
+
+def test_urgent_messages_are_flagged(pipeline: Pipeline) -> None:
+    assert pipeline.classify("我家楼下饭店着火了，烟很大").urgent is True
+    assert pipeline.classify("小区消防通道被车堵死了").urgent is False
+
+
+def test_model_round_trip_gives_the_same_predictions(nlu_model: TrainedNlu, pipeline: Pipeline) -> None:
+    texts = ["请问公租房怎么申请", "工地半夜施工太吵了", "建议多开几趟公交", "社保怎么转到本市"]
+    loaded = Pipeline(SETTINGS, NluModel.load(nlu_model.directory), PROJECT)
+    assert [p.to_dict() for p in loaded.classify_batch(texts)] == [p.to_dict() for p in pipeline.classify_batch(texts)]
+    assert [p.to_dict() for p in pipeline.classify_batch(texts)] == [pipeline.classify(t).to_dict() for t in texts]
+
+
+def test_intake_routes_a_sure_message_and_keeps_an_unsure_one_for_a_dispatcher(
+    hotline_sqlite: App, pipeline: Pipeline
+) -> None:
+    hotline_sqlite.__dict__["classifier"] = pipeline
+    sure = submit(hotline_sqlite, "我家住在某某区幸福路12号阳光小区，物业乱收费，业委会也不管，电话13812345678",
+                  department=None, ticket_type=None)
+    assert sure.department_code == "housing" and sure.state == State.assigned
+    assert sure.contact_phone == "+8613812345678" or sure.contact_phone == "13812345678"
+    assert sure.location and "幸福路" in sure.location
+    assert sure.nlu["backend"] == "builtin" and "housing" in sure.nlu["department_scores"]
+    unsure = submit(hotline_sqlite, "hello", department=None, ticket_type=None)
+    assert unsure.state == State.new and unsure.needs_review and unsure.department_code is None
+
+
+def test_cli_classify_prints_one_json_object_per_stdin_line(nlu_model: TrainedNlu) -> None:
+    result = CliRunner().invoke(cli, ["classify", "--model", str(nlu_model.directory)],
+                                input="请问公租房怎么申请\n\n楼下着火了\n")
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 3
+    assert set(lines[0]) == {"type", "type_confidence", "department", "department_confidence", "topic",
+                             "needs_review", "urgent", "entities"}
+    assert lines[0]["type"] == "consultation" and lines[1]["needs_review"] and lines[2]["urgent"]
+
+
+def test_cli_evaluate_reports_per_class_scores_as_json(nlu_model: TrainedNlu) -> None:
+    result = CliRunner().invoke(cli, [
+        "nlu", "evaluate", "--model", str(nlu_model.directory), "--csv", str(PROJECT / "tests/data/nlu_history.csv"),
+        "--text-col", "text", "--title-col", "title", "--label-col", "type", "--label", "type", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout[result.stdout.index("{"):])
+    assert report["n"] == 10 and set(report["classes"]) == {"complaint", "consultation", "suggestion"}
+    assert report["macro_f1"] > 0.5
+
+
+def test_cli_train_from_csv_adds_a_citys_history(tmp_path: Path) -> None:
+    target = tmp_path / "city-model"
+    result = CliRunner().invoke(cli, [
+        "nlu", "train", "--model", str(target), "--from-csv", str(PROJECT / "tests/data/nlu_history.csv"),
+        "--text-col", "text", "--title-col", "title", "--type-col", "type", "--topic-col", "topic"])
+    assert result.exit_code == 0, result.output
+    meta = NluModel.load(target).meta
+    assert meta["sources"]["nlu_history.csv"] == 10
+
+
+def test_cli_train_refuses_a_csv_without_label_columns(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["nlu", "train", "--model", str(tmp_path / "m"), "--from-csv",
+                                      str(PROJECT / "tests/data/nlu_history.csv")])
+    assert result.exit_code == 2 and "label column" in result.output
+
+
