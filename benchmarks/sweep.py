@@ -14,7 +14,6 @@ a working day later. The query plans of the sweep's SELECTs are printed (EXPLAIN
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import platform
 import random
