@@ -56,16 +56,26 @@ def trend_for(app: App, period: Period, now: datetime | None = None, weeks: int 
     return city_trend(app.engine, app.policy, periods, now or app.now())
 
 
-def chart_files(app: App, report: dict[str, Any], now: datetime | None = None) -> list[Path]:
-    """The three charts as PNGs under HOTLINE_HOME/reports/<period>/."""
+CHART_NAMES = ("trend", "departments", "ranking")
+
+
+def chart_file(app: App, report: dict[str, Any], name: str, now: datetime | None = None) -> Path:
+    """One chart of the report as a PNG under HOTLINE_HOME/reports/<period>/."""
     folder = app.settings.env.home / "reports" / report["period"]["label"].replace("~", "_")
-    period = Period(datetime.fromisoformat(report["period"]["from"]).date(),
-                    datetime.fromisoformat(report["period"]["to"]).date(), report["period"]["label"])
-    return [
-        charts.trend_chart(trend_for(app, period, now), folder / "trend.png"),
-        charts.received_closed_chart(report, folder / "departments.png"),
-        charts.ranking_chart(report, folder / "ranking.png"),
-    ]
+    if name == "trend":
+        period = Period(datetime.fromisoformat(report["period"]["from"]).date(),
+                        datetime.fromisoformat(report["period"]["to"]).date(), report["period"]["label"])
+        return charts.trend_chart(trend_for(app, period, now), folder / "trend.png")
+    if name == "departments":
+        return charts.received_closed_chart(report, folder / "departments.png")
+    if name == "ranking":
+        return charts.ranking_chart(report, folder / "ranking.png")
+    raise ValueError(f"unknown chart {name!r}; expected one of {', '.join(CHART_NAMES)}")
+
+
+def chart_files(app: App, report: dict[str, Any], now: datetime | None = None) -> list[Path]:
+    """The three charts: 12-week trends, received vs closed per department, the ranking."""
+    return [chart_file(app, report, name, now) for name in CHART_NAMES]
 
 
 # -- text -----------------------------------------------------------------------------------------

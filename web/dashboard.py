@@ -17,7 +17,6 @@ from tickets.stats import Period, iso_week, parse_week
 from web.auth import current_staff, login_redirect, render, role_label
 
 ALLOWED_ROLES = {"leader", "dispatcher"}
-CHARTS = {"trend": 0, "departments": 1, "ranking": 2}
 MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/json", "md": "text/markdown; charset=utf-8",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -65,11 +64,11 @@ def router(hotline: App) -> APIRouter:
     def chart(request: Request, week: str, name: str) -> Response:
         if (refused := _guard(request)) is not None:
             return refused
-        if name not in CHARTS:
+        if name not in reports.CHART_NAMES:
             raise HTTPException(404, "no such chart")
         report = reports.report_for(hotline, week_from(hotline, week))
-        files = reports.chart_files(hotline, report)
-        return FileResponse(files[CHARTS[name]], media_type="image/png", headers={"Cache-Control": "no-store"})
+        path = reports.chart_file(hotline, report, name)
+        return FileResponse(path, media_type="image/png", headers={"Cache-Control": "no-store"})
 
     @routes.get("/dashboard/export")
     def export(request: Request, week: str | None = None, format: str = "csv") -> Response:
