@@ -104,3 +104,42 @@ def test_staff_invite_and_add(run):
     assert added["role"] == "dispatcher" and "password_hash" not in added
     refused = run("staff", "add", "--name", "无部门", "--role", "staff", check=False)
     assert refused.returncode == 1 and "needs a department" in refused.stderr
+
+
+def test_serve_answers_http_and_stops_cleanly_on_ctrl_c(tmp_path):
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    import yaml
+
+    data = yaml.safe_load((PROJECT / "config.yml").read_text(encoding="utf-8"))
+    data["nlu"]["backend"] = "keywords"  # no model training in this test
+    config = tmp_path / "config.yml"
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "HOTLINE_HOME": str(tmp_path / "home"), "HOTLINE_CONFIG": str(config)}
+    env.pop("DATABASE_URL", None)
+    env.pop("TELEGRAM_TOKEN", None)
+    process = subprocess.Popen([*HOTLINE, "serve", "--port", str(port)], env=env, cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/chat", timeout=2) as response:
+                    page = response.read().decode()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.3)
+        assert "12345" in page
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    assert "Traceback" not in output and output.rstrip().endswith("stopped")
