@@ -3,6 +3,6 @@
 Packages that add tables (the scheduler's job store excepted: APScheduler owns it) add an import here.
 """
 
+import bot.store  # noqa: F401
 import tickets.models  # noqa: F401
 import tickets.stats.models  # noqa: F401
-import bot.store  # noqa: F401
