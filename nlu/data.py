@@ -42,9 +42,9 @@ def read_rasa_file(path: Path) -> list[Example]:
         intent = block.get("intent")
         if intent not in TYPES:
             continue
-        department = (block.get("metadata") or {}).get("department")
+        metadata = block.get("metadata") or {}
         for text in parse_examples(block.get("examples") or ""):
-            examples.append(Example(text, intent, department, None, path.name))
+            examples.append(Example(text, intent, metadata.get("department"), metadata.get("topic"), path.name))
     return examples
 
 

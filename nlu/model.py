@@ -59,6 +59,15 @@ class Features:
     def transform(self, texts: Sequence[str], tokens: Sequence[list[str]]) -> csr_matrix:
         return hstack([self.words.transform(tokens), self.chars.transform(texts)], format="csr")
 
+    def select(self, X: csr_matrix, inputs: str) -> csr_matrix:
+        """The word columns, the character columns, or both, of a transformed matrix."""
+        split = len(self.words.vocabulary_)
+        if inputs == "words":
+            return X[:, :split]
+        if inputs == "chars":
+            return X[:, split:]
+        return X
+
 
 @dataclass
 class Head:
@@ -70,6 +79,7 @@ class Head:
     adjust: np.ndarray | None = None
 
     def fit(self, X: csr_matrix, labels: Sequence[str]) -> Head:
+        """X holds the head's own inputs (Features.select)."""
         weight = "balanced" if self.config.class_weight == "balanced" else None
         self.model = LogisticRegression(C=self.config.C, max_iter=3000, class_weight=weight)
         self.model.fit(X, list(labels))

@@ -88,12 +88,11 @@ class Pipeline:
 
     def _probabilities(self, prepared: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         tokens = [self.segmenter.words(t) for t in prepared]
-        X = self.model.features.transform(prepared, tokens)
-        return (
-            self.model.type_head.predict_proba(X),
-            self.model.department_head.predict_proba(X),
-            self.model.topic_head.predict_proba(X),
-        )
+        features = self.model.features
+        X = features.transform(prepared, tokens)
+        heads = (self.model.type_head, self.model.department_head, self.model.topic_head)
+        p_type, p_dep, p_topic = (head.predict_proba(features.select(X, head.config.inputs)) for head in heads)
+        return p_type, p_dep, p_topic
 
     def _decide(self, text: str, p_type: np.ndarray, p_dep: np.ndarray, p_topic: np.ndarray,
                 entities: list[dict], urgent_kind: str | None) -> NluPrediction:

@@ -47,7 +47,8 @@ def train_model(examples: Sequence[Example], settings: NluSettings, root: Path, 
         rows, labels = labelled(label_of)
         if len(set(labels)) < 2:
             raise ValueError(f"cannot train the {name} classifier: it needs examples of at least two classes")
-        return head.fit(features.transform([texts[i] for i in rows], [tokens[i] for i in rows]), labels)
+        X = features.transform([texts[i] for i in rows], [tokens[i] for i in rows])
+        return head.fit(features.select(X, head.config.inputs), labels)
 
     step("training the type classifier", 1)
     type_head = fit(Head(config.type_classifier), lambda e: e.type, "type")

@@ -1,0 +1,153 @@
+"""NLU benchmark: accuracy on real messages nobody here wrote, and speed; built-in and Rasa side by side.
+
+    .venv/bin/python benchmarks/nlu.py [--model DIR] [--rasa-url URL] [--json]
+
+Reads ../shared/data/realworld/ (skips with a message when it is absent; never trains the
+shipped model on it). Figures:
+- type macro-F1 on appeals_type_dev.csv and topic macro-F1 on messages_category_dev.csv with the
+  shipped model (trained from data/ only);
+- the same after `--from-csv` training on half of each file (even ids) and testing on the other half;
+- messages per second (batches of 256) and p50/p95 latency of one message at a time.
+Rasa is measured when its server answers (scripts/rasa/up.sh); retraining Rasa per split is not
+part of this run, so its --from-csv row says n/a.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.machine import describe  # noqa: E402
+from hotline.nlu_wiring import nlu_settings  # noqa: E402
+from hotline.settings import PROJECT_ROOT, load_config  # noqa: E402
+from nlu.data import CsvColumns, Example, read_csv_rows  # noqa: E402
+from nlu.evaluate import report  # noqa: E402
+from nlu.pipeline import Pipeline  # noqa: E402
+from nlu.train import train_default  # noqa: E402
+
+REALWORLD = PROJECT_ROOT.parent / "shared" / "data" / "realworld"
+TYPE_FILE, TOPIC_FILE = "appeals_type_dev.csv", "messages_category_dev.csv"
+
+
+def load(name: str, label: str) -> list[tuple[str, str, str]]:
+    """(id, text with title, label) of a realworld file."""
+    rows = read_csv_rows(REALWORLD / name, CsvColumns("text", "title", label=label))
+    return [(row["id"], text, row[label]) for text, row in rows]
+
+
+def halves(rows: list[tuple[str, str, str]]) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    train = [r for r in rows if int(r[0]) % 2 == 0]
+    return train, [r for r in rows if int(r[0]) % 2 == 1]
+
+
+def macro(classify: Callable[[Sequence[str]], list[Any]], rows: list[tuple[str, str, str]], field: str) -> float:
+    predictions = classify([text for _, text, _ in rows])
+    return float(report([gold for _, _, gold in rows], [getattr(p, field) for p in predictions])["macro_f1"])
+
+
+def speed(classify_one: Callable[[str], Any], batch: Callable[[Sequence[str]], Any] | None,
+          texts: list[str]) -> dict[str, float]:
+    for text in texts[:20]:
+        classify_one(text)  # warm up
+    latencies = []
+    for text in texts:
+        start = time.perf_counter()
+        classify_one(text)
+        latencies.append((time.perf_counter() - start) * 1000)
+    figures = {"p50_ms": statistics.median(latencies), "p95_ms": statistics.quantiles(latencies, n=20)[18],
+               "per_second_single": len(texts) / (sum(latencies) / 1000)}
+    if batch is not None:
+        start = time.perf_counter()
+        for i in range(0, len(texts), 256):
+            batch(texts[i : i + 256])
+        figures["per_second"] = len(texts) / (time.perf_counter() - start)
+    else:
+        figures["per_second"] = figures["per_second_single"]
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, help="an existing built-in model (default: train one from data/ now)")
+    parser.add_argument("--rasa-url", default=None, help="Rasa server (default: config.yml's nlu.rasa_url)")
+    parser.add_argument("--skip-from-csv", action="store_true", help="skip the two --from-csv trainings")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    print(describe("spacy", "jieba", "scikit-learn", "numpy", "opencc-python-reimplemented", "phonenumbers"))
+    if not (REALWORLD / TYPE_FILE).exists() or not (REALWORLD / TOPIC_FILE).exists():
+        print(f"skipped: {REALWORLD} is absent (the benchmark measures on real messages only)")
+        return 0
+    config = load_config(PROJECT_ROOT / "config.yml")
+    settings = nlu_settings(config)
+    types, topics = load(TYPE_FILE, "type"), load(TOPIC_FILE, "category")
+    results: dict[str, dict[str, Any]] = {}
+
+    from nlu.model import NluModel
+
+    start = time.perf_counter()
+    model = NluModel.load(args.model) if args.model else train_default(settings, PROJECT_ROOT)
+    train_seconds = time.perf_counter() - start
+    builtin = Pipeline(settings, model, PROJECT_ROOT)
+    row: dict[str, Any] = {"train_s": round(train_seconds, 1)}
+    row["type_f1"] = macro(builtin.classify_batch, types, "type")
+    row["topic_f1"] = macro(builtin.classify_batch, topics, "topic")
+    if not args.skip_from_csv:
+        for name, rows, field, label in ((TYPE_FILE, types, "type", "type"), (TOPIC_FILE, topics, "topic", "topic")):
+            train_rows, test_rows = halves(rows)
+            extra = [Example(text, **{label: gold}, source=name) for _, text, gold in train_rows]  # type: ignore[arg-type]
+            with tempfile.TemporaryDirectory():
+                city = Pipeline(settings, train_default(settings, PROJECT_ROOT, extra), PROJECT_ROOT)
+            row[f"{field}_f1_from_csv"] = macro(city.classify_batch, test_rows, field)
+            row[f"{field}_f1_shipped_same_half"] = macro(builtin.classify_batch, test_rows, field)
+    texts = [text for _, text, _ in types + topics]
+    row.update(speed(builtin.classify, builtin.classify_batch, texts))
+    results["builtin"] = row
+
+    from nlu.rasa import RasaClassifier
+
+    rasa = RasaClassifier(args.rasa_url or config.nlu.rasa_url, settings, PROJECT_ROOT)
+    try:
+        version = rasa.client.get(f"{rasa.url}/version").json().get("version")
+        rasa.parse("你好")
+    except Exception as err:  # noqa: BLE001 - any failure means the server is not there
+        print(f"rasa: no server at {rasa.url} ({type(err).__name__}); start it with scripts/rasa/up.sh")
+    else:
+        row = {"version": version, "type_f1": macro(rasa.classify_batch, types, "type"),
+               "topic_f1": macro(rasa.classify_batch, topics, "topic"), "type_f1_from_csv": None,
+               "topic_f1_from_csv": None}
+        row.update(speed(rasa.classify, None, texts))
+        results["rasa"] = row
+
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{'backend':<9} {'type F1':>8} {'topic F1':>9} {'type F1 csv':>12} {'topic F1 csv':>13} "
+          f"{'msg/s':>9} {'p50 ms':>8} {'p95 ms':>8}")
+    for name, r in results.items():
+        def cell(key: str, width: int, r: dict[str, Any] = r) -> str:
+            value = r.get(key)
+            return f"{value:>{width}.3f}" if isinstance(value, float) else f"{'n/a':>{width}}"
+
+        print(f"{name:<9} {cell('type_f1', 8)} {cell('topic_f1', 9)} {cell('type_f1_from_csv', 12)} "
+              f"{cell('topic_f1_from_csv', 13)} {r['per_second']:>9.0f} {r['p50_ms']:>8.2f} {r['p95_ms']:>8.2f}")
+    b = results["builtin"]
+    print(f"built-in: trained in {b['train_s']} s; {len(types)} appeals, {len(topics)} board posts; from-csv rows "
+          f"train on even ids, test on odd ids (shipped model on the same odd half: type "
+          f"{b.get('type_f1_shipped_same_half', float('nan')):.3f}, topic {b.get('topic_f1_shipped_same_half', float('nan')):.3f})")
+    if "rasa" in results:
+        print(f"rasa {results['rasa']['version']}: built-in is {b['per_second'] / results['rasa']['per_second']:.0f}x "
+              f"faster ({b['per_second']:.0f} vs {results['rasa']['per_second']:.0f} messages/s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
