@@ -9,6 +9,6 @@ stamp="$(cat "$RASA_PROJECT/config.yml" "$RASA_PROJECT/data/nlu.yml" | sha256sum
 if [ -f "$RASA_PROJECT/models/$stamp.tar.gz" ]; then echo "rasa model up to date: $stamp"; exit 0; fi
 cd "$RASA_PROJECT"
 echo "training the Rasa NLU model ($RASA_EPOCHS epochs)"
-"$RASA_VENV/bin/rasa" train nlu --quiet --out models --fixed-model-name "$stamp"
+"$RASA_VENV/bin/rasa" train nlu --out models --fixed-model-name "$stamp"
 find models -name '*.tar.gz' ! -name "$stamp.tar.gz" -delete
 echo "rasa model: $RASA_PROJECT/models/$stamp.tar.gz"
