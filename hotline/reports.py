@@ -47,7 +47,7 @@ def report_for(app: App, period: Period, now: datetime | None = None) -> dict[st
 
 def default_week(app: App, now: datetime | None = None) -> Period:
     moment = now or app.now()
-    return last_complete_week(moment, app.policy.calendar.local_day(moment))
+    return last_complete_week(app.policy.calendar.local_day(moment))
 
 
 def trend_for(app: App, period: Period, now: datetime | None = None, weeks: int = TREND_WEEKS) -> list[dict[str, Any]]:

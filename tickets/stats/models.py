@@ -10,7 +10,6 @@ received messages grouped into issues, hours and channels. `stats_day` marks D a
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
@@ -76,12 +75,6 @@ class StatsIntake(SQLModel, table=True):
     hour: int
     channel: str = Field(max_length=20)
     count: int
-
-    def key(self) -> tuple[int, str]:
-        return self.hour, self.channel
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"hour": self.hour, "channel": self.channel, "count": self.count}
 
 
 # Overdue tickets at the end of a past day are found among the tickets still open and those

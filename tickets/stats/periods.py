@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from tickets.errors import InvalidInput
 
@@ -65,6 +65,6 @@ def date_range(first: date, last: date) -> Period:
     return Period(first, last, f"{first.isoformat()}~{last.isoformat()}")
 
 
-def last_complete_week(now: datetime, today: date) -> Period:
+def last_complete_week(today: date) -> Period:
     """The week the Monday report is about: the last ISO week that has ended by `today`."""
     return iso_week(today - timedelta(days=7))

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from tickets.models import Department
 from tickets.states import TicketType
 from tickets.stats.daily import GroupKey, OverdueTicket, WindowStats, compute_window, overdue_at
-from tickets.stats.figures import COUNT_FIELDS, Counts
+from tickets.stats.figures import Counts
 from tickets.stats.hot import HotIssue, vocabulary
 from tickets.stats.models import StatsDay, StatsDelta, StatsHot, StatsIntake, StatsOverdue
 from tickets.stats.periods import Period
@@ -145,8 +145,8 @@ def build_report(
     p_city, p_departments, p_types = _totals(previous)
     with Session(engine) as session:
         known = {d.code: d for d in session.execute(select(Department)).scalars()}
-    codes = [c for c, d in known.items() if d.active] + sorted(
-        c for c in departments.keys() | set() if c not in known or not known[c].active)
+    retired = sorted(c for c in departments if c not in known or not known[c].active)  # still has tickets
+    codes = [c for c, d in known.items() if d.active] + retired
     rows = []
     for code in dict.fromkeys(codes):
         figures = departments[code].as_department().figures() if code in departments else Counts().figures()
@@ -193,5 +193,3 @@ def city_trend(engine: Engine, policy: Policy, periods: Sequence[Period], now: d
         trend.append({"period": period.as_dict(), **city.figures()})
     return trend
 
-
-FIELDS = COUNT_FIELDS
