@@ -59,6 +59,33 @@ class Features:
     def transform(self, texts: Sequence[str], tokens: Sequence[list[str]]) -> csr_matrix:
         return hstack([self.words.transform(tokens), self.chars.transform(texts)], format="csr")
 
+    def transform_parts(self, texts: Sequence[str], tokens: Sequence[list[str]] | None,
+                        needed: set[str]) -> dict[str, csr_matrix]:
+        """The inputs that the heads need ("words", "chars", "both"), each computed once."""
+        parts: dict[str, csr_matrix] = {}
+        if needed & {"words", "both"}:
+            assert tokens is not None
+            parts["words"] = self.words.transform(tokens)
+        if needed & {"chars", "both"}:
+            parts["chars"] = self.chars.transform(texts)
+        if "both" in needed:
+            parts["both"] = hstack([parts["words"], parts["chars"]], format="csr")
+        return parts
+
+    def one(self, text: str, tokens: list[str] | None, inputs: str) -> tuple[np.ndarray, np.ndarray]:
+        """(column indices, tf-idf values) of one message: what `transform` gives, without
+        scikit-learn's per-call validation, which costs more than the arithmetic for one message."""
+        parts = []
+        if inputs in ("words", "both"):
+            assert tokens is not None
+            parts.append(_tfidf(self.words, self.words.build_analyzer()(tokens), 0))
+        if inputs in ("chars", "both"):
+            offset = len(self.words.vocabulary_) if inputs == "both" else 0
+            parts.append(_tfidf(self.chars, self.chars.build_analyzer()(text), offset))
+        indices = np.concatenate([p[0] for p in parts])
+        values = np.concatenate([p[1] for p in parts])
+        return indices, values
+
     def select(self, X: csr_matrix, inputs: str) -> csr_matrix:
         """The word columns, the character columns, or both, of a transformed matrix."""
         split = len(self.words.vocabulary_)
@@ -67,6 +94,24 @@ class Features:
         if inputs == "chars":
             return X[:, split:]
         return X
+
+
+def _tfidf(vectorizer: TfidfVectorizer, grams: list[str], offset: int) -> tuple[np.ndarray, np.ndarray]:
+    vocabulary = vectorizer.vocabulary_
+    counts: dict[int, int] = {}
+    for gram in grams:
+        index = vocabulary.get(gram)
+        if index is not None:
+            counts[index] = counts.get(index, 0) + 1
+    if not counts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    indices = np.fromiter(counts, dtype=np.int64, count=len(counts))
+    tf = np.fromiter(counts.values(), dtype=float, count=len(counts))
+    if vectorizer.sublinear_tf:
+        tf = 1 + np.log(tf)
+    values = tf * vectorizer.idf_[indices]
+    norm = np.sqrt((values**2).sum())
+    return indices + offset, values / norm if norm else values
 
 
 @dataclass
@@ -95,6 +140,21 @@ class Head:
             wanted = np.array([self.config.priors.get(c, 1 / len(self.classes)) for c in self.classes])
             self.adjust = wanted / trained
         return self
+
+    def predict_one(self, indices: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """predict_proba of one sparse row given as (indices, values)."""
+        assert self.model is not None, "head is not trained"
+        scores = self.model.coef_[:, indices] @ values + self.model.intercept_
+        if len(self.classes) == 2:  # binary logistic regression: one decision value
+            positive = 1 / (1 + np.exp(-scores[0]))
+            probabilities = np.array([1 - positive, positive])
+        else:
+            exp = np.exp(scores - scores.max())
+            probabilities = exp / exp.sum()
+        if self.adjust is not None:
+            probabilities = probabilities * self.adjust
+            probabilities /= probabilities.sum()
+        return probabilities
 
     def predict_proba(self, X: csr_matrix) -> np.ndarray:
         assert self.model is not None, "head is not trained"

@@ -22,7 +22,26 @@ def _t2s():  # type: ignore[no-untyped-def]
     return OpenCC("t2s")
 
 
+@lru_cache(maxsize=1)
+def _traditional_chars() -> frozenset[str]:
+    """The characters of every entry that opencc's t2s tables change. Text without any of them
+    comes out unchanged, so the (slow, pure Python) conversion is skipped for it."""
+    chars: set[str] = set()
+    for path in (p for chain in _t2s()._dict_chain for p in (chain if isinstance(chain, list) else [chain])):
+        with open(path, encoding="utf-8") as table:
+            for line in table:
+                key, _, values = line.rstrip("\n").partition("\t")
+                for value in values.split(" "):
+                    # an entry changes text only where its characters differ
+                    chars.update(k for k, v in zip(key, value, strict=False) if k != v)
+                    if len(value) != len(key):
+                        chars.update(key)
+    return frozenset(chars)
+
+
 def to_simplified(text: str) -> str:
+    if _traditional_chars() and _traditional_chars().isdisjoint(text):
+        return text
     return str(_t2s().convert(text))
 
 

@@ -49,7 +49,8 @@ class Pipeline:
 
     # -- steps -------------------------------------------------------------------------------
     def prepare(self, text: str) -> str:
-        return normalise(text, self.settings.max_chars, self.settings.pipeline.normalise.traditional_to_simplified)
+        limit = min(self.settings.max_chars, self.settings.pipeline.classify_chars)
+        return normalise(text, limit, self.settings.pipeline.normalise.traditional_to_simplified)
 
     def _type_cues(self, text: str) -> np.ndarray | None:
         classes = self.model.type_head.classes
@@ -87,11 +88,15 @@ class Pipeline:
         return results
 
     def _probabilities(self, prepared: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        tokens = [self.segmenter.words(t) for t in prepared]
-        features = self.model.features
-        X = features.transform(prepared, tokens)
         heads = (self.model.type_head, self.model.department_head, self.model.topic_head)
-        p_type, p_dep, p_topic = (head.predict_proba(features.select(X, head.config.inputs)) for head in heads)
+        needed = {head.config.inputs for head in heads}
+        rows: list[list[np.ndarray]] = [[], [], []]
+        for text in prepared:  # one message at a time: the same numbers alone or in a batch
+            tokens = self.segmenter.words(text) if needed & {"words", "both"} else None
+            inputs = {kind: self.model.features.one(text, tokens, kind) for kind in needed}
+            for row, head in zip(rows, heads, strict=True):
+                row.append(head.predict_one(*inputs[head.config.inputs]))
+        p_type, p_dep, p_topic = (np.vstack(row) for row in rows)
         return p_type, p_dep, p_topic
 
     def _decide(self, text: str, p_type: np.ndarray, p_dep: np.ndarray, p_topic: np.ndarray,

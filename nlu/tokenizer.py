@@ -39,8 +39,17 @@ class Segmenter:
 
     def __init__(self, user_dict: Path | None = None) -> None:
         self.nlp = make_nlp(user_dict)
+        # spaCy's zh tokenizer in jieba mode cuts with this segmenter; calling it directly gives the
+        # same words without building a Doc, which halves the time of a long message.
+        self._cut = getattr(self.nlp.tokenizer, "jieba_seg", None)
 
     def words(self, text: str) -> list[str]:
         if not text:
             return []
+        if self._cut is not None:
+            return [w for w in self._cut.cut(text, cut_all=False) if w.strip()]
+        return [t.text for t in self.nlp.make_doc(text) if not t.is_space]
+
+    def doc_words(self, text: str) -> list[str]:
+        """The words of spaCy's Doc (what `words` must equal)."""
         return [t.text for t in self.nlp.make_doc(text) if not t.is_space]
