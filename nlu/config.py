@@ -82,6 +82,7 @@ class PipelineConfig(_Strict):
     entities: list[Literal["phone", "id_card", "place", "time", "plate"]] = ["phone", "id_card", "place", "time", "plate"]
     urgent_lexicon: str = "data/urgent.yml"
     train_max_chars: int = Field(600, ge=50)
+    history_weight: float = Field(1.0, gt=0)  # weight of a --from-csv message against one of data/ (measured: 1 is best)
     # The heads read the first N characters (the title and the opening say what a message is
     # about; measured: as accurate as the whole post, three times faster). Entities read max_chars.
     classify_chars: int = Field(400, ge=50)

@@ -8,7 +8,9 @@ give probabilities that thresholds can be put on and train in seconds on two cor
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -59,6 +61,16 @@ class Features:
     def transform(self, texts: Sequence[str], tokens: Sequence[list[str]]) -> csr_matrix:
         return hstack([self.words.transform(tokens), self.chars.transform(texts)], format="csr")
 
+    @property
+    def _analyzers(self) -> tuple[Callable[..., list[str]], Callable[..., list[str]]]:
+        cached = self.__dict__.get("_analyzer_cache")
+        if cached is None:
+            cached = self.__dict__["_analyzer_cache"] = (self.words.build_analyzer(), self.chars.build_analyzer())
+        return cached
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_analyzer_cache"}
+
     def transform_parts(self, texts: Sequence[str], tokens: Sequence[list[str]] | None,
                         needed: set[str]) -> dict[str, csr_matrix]:
         """The inputs that the heads need ("words", "chars", "both"), each computed once."""
@@ -72,19 +84,20 @@ class Features:
             parts["both"] = hstack([parts["words"], parts["chars"]], format="csr")
         return parts
 
-    def one(self, text: str, tokens: list[str] | None, inputs: str) -> tuple[np.ndarray, np.ndarray]:
-        """(column indices, tf-idf values) of one message: what `transform` gives, without
-        scikit-learn's per-call validation, which costs more than the arithmetic for one message."""
-        parts = []
-        if inputs in ("words", "both"):
+    def one(self, text: str, tokens: list[str] | None, needed: AbstractSet[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """{inputs: (column indices, tf-idf values)} of one message for the inputs the heads need: what
+        `transform` gives, without scikit-learn's per-call validation, which costs more than the
+        arithmetic for one message."""
+        parts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        if needed & {"words", "both"}:
             assert tokens is not None
-            parts.append(_tfidf(self.words, self.words.build_analyzer()(tokens), 0))
-        if inputs in ("chars", "both"):
-            offset = len(self.words.vocabulary_) if inputs == "both" else 0
-            parts.append(_tfidf(self.chars, self.chars.build_analyzer()(text), offset))
-        indices = np.concatenate([p[0] for p in parts])
-        values = np.concatenate([p[1] for p in parts])
-        return indices, values
+            parts["words"] = _tfidf(self.words, self._analyzers[0](tokens), 0)
+        if needed & {"chars", "both"}:
+            parts["chars"] = _tfidf(self.chars, self._analyzers[1](text), 0)
+        if "both" in needed:
+            (wi, wv), (ci, cv) = parts["words"], parts["chars"]
+            parts["both"] = (np.concatenate([wi, ci + len(self.words.vocabulary_)]), np.concatenate([wv, cv]))
+        return parts
 
     def select(self, X: csr_matrix, inputs: str) -> csr_matrix:
         """The word columns, the character columns, or both, of a transformed matrix."""
@@ -99,10 +112,10 @@ class Features:
 def _tfidf(vectorizer: TfidfVectorizer, grams: list[str], offset: int) -> tuple[np.ndarray, np.ndarray]:
     vocabulary = vectorizer.vocabulary_
     counts: dict[int, int] = {}
-    for gram in grams:
+    for gram, count in Counter(grams).items():
         index = vocabulary.get(gram)
         if index is not None:
-            counts[index] = counts.get(index, 0) + 1
+            counts[index] = count
     if not counts:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
     indices = np.fromiter(counts, dtype=np.int64, count=len(counts))
@@ -123,11 +136,11 @@ class Head:
     classes: list[str] = field(default_factory=list)
     adjust: np.ndarray | None = None
 
-    def fit(self, X: csr_matrix, labels: Sequence[str]) -> Head:
+    def fit(self, X: csr_matrix, labels: Sequence[str], sample_weight: np.ndarray | None = None) -> Head:
         """X holds the head's own inputs (Features.select)."""
         weight = "balanced" if self.config.class_weight == "balanced" else None
         self.model = LogisticRegression(C=self.config.C, max_iter=3000, class_weight=weight)
-        self.model.fit(X, list(labels))
+        self.model.fit(X, list(labels), sample_weight=sample_weight)
         self.classes = [str(c) for c in self.model.classes_]
         # Balanced training behaves as if every class were equally common; multiply by
         # prior / training prior to get probabilities for the configured mix (Saerens et al. 2002).

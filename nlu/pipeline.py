@@ -93,7 +93,7 @@ class Pipeline:
         rows: list[list[np.ndarray]] = [[], [], []]
         for text in prepared:  # one message at a time: the same numbers alone or in a batch
             tokens = self.segmenter.words(text) if needed & {"words", "both"} else None
-            inputs = {kind: self.model.features.one(text, tokens, kind) for kind in needed}
+            inputs = self.model.features.one(text, tokens, needed)
             for row, head in zip(rows, heads, strict=True):
                 row.append(head.predict_one(*inputs[head.config.inputs]))
         p_type, p_dep, p_topic = (np.vstack(row) for row in rows)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import sklearn
 
 from nlu.config import NluSettings
@@ -48,7 +49,9 @@ def train_model(examples: Sequence[Example], settings: NluSettings, root: Path, 
         if len(set(labels)) < 2:
             raise ValueError(f"cannot train the {name} classifier: it needs examples of at least two classes")
         X = features.transform([texts[i] for i in rows], [tokens[i] for i in rows])
-        return head.fit(features.select(X, head.config.inputs), labels)
+        # A city may weigh its own history (--from-csv) above the project data.
+        weights = np.array([config.history_weight if examples[i].source.endswith(".csv") else 1.0 for i in rows])
+        return head.fit(features.select(X, head.config.inputs), labels, weights)
 
     step("training the type classifier", 1)
     type_head = fit(Head(config.type_classifier), lambda e: e.type, "type")
