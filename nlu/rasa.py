@@ -40,7 +40,8 @@ def rasa_config(epochs: int) -> dict[str, Any]:
              "max_features": 20000},
             # Small on purpose: on two CPU cores a full DIET takes minutes an epoch on long posts.
             {"name": "DIETClassifier", "epochs": epochs, "entity_recognition": False, "constrain_similarities": True,
-             "number_of_transformer_layers": 1, "transformer_size": 128, "batch_size": [64, 128]},
+             "number_of_transformer_layers": 1, "transformer_size": 128, "batch_size": [64, 128],
+             "ranking_length": 0},  # every intent: type and department probabilities are sums over them
         ],
         "policies": [],
     }
@@ -120,6 +121,12 @@ class RasaClassifier:
                 type_scores[kind] += confidence
             if code:
                 department_scores[code] += confidence
+        # A server whose model reports only its top intents: share out what the ranking covers.
+        type_total, department_total = sum(type_scores.values()), sum(department_scores.values())
+        if type_total:
+            type_scores = {k: v / type_total for k, v in type_scores.items()}
+        if department_total:
+            department_scores = defaultdict(float, {k: v / department_total for k, v in department_scores.items()})
         ticket_type = max(type_scores, key=lambda k: type_scores[k])
         department: str | None = None
         if department_scores:
