@@ -122,7 +122,7 @@ def simulate(
     moments = _created_times(rng, policy, start, end, per_day)
     known = set(codes)
     latest: dict[str, object] = {}
-    batch = 500
+    batch = 100  # short write transactions: a running server keeps working during a demo
     for index in range(0, len(moments), batch):
         with Session(engine, expire_on_commit=False) as session:
             for offset, created in enumerate(moments[index : index + batch]):

@@ -25,7 +25,7 @@ def type_zh(ticket_type: str) -> str:
 
 def ticket_card(ticket: Ticket, calendar: WorkCalendar, department_name: str | None = None) -> str:
     lines = [
-        f"工单 {ticket.number}（{type_zh(ticket.type)}）",
+        f"{'【紧急】' if ticket.urgent else ''}工单 {ticket.number}（{type_zh(ticket.type)}）",
         f"承办单位：{department_name or ticket.department_code or '待分派'}",
         f"诉求：{ticket.text[:300]}{'…' if len(ticket.text) > 300 else ''}",
     ]

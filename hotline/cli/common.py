@@ -95,10 +95,12 @@ def emit_json(payload: Any) -> None:
     sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
-def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None) -> None:
+def table(
+    columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None, no_wrap: Sequence[int] = ()
+) -> None:
     grid = Table(title=title)
-    for column in columns:
-        grid.add_column(column)
+    for index, column in enumerate(columns):
+        grid.add_column(column, no_wrap=index in no_wrap)
     for row in rows:
         grid.add_row(*["" if cell is None else str(cell) for cell in row])
     console.print(grid)

@@ -21,7 +21,7 @@ from hotline.cli.common import (
 from tickets.intake import CitizenRef, Submission
 from tickets.models import Ticket
 from tickets.notices import type_zh
-from tickets.states import STATE_LABELS_ZH, State
+from tickets.states import ACTION_LABELS_ZH, RATING_LABELS_ZH, STATE_LABELS_ZH, Rating, State
 
 app = typer.Typer(help="Submit, show, list and move tickets (工单).", no_args_is_help=True)
 
@@ -42,13 +42,34 @@ def _print(ticket: Ticket, fmt: Format, created: bool | None = None) -> None:
         ("类型", f"{ticket.type} ({type_zh(ticket.type)})"),
         ("承办单位", f"{ticket.department_code or '—'} {hotline.tickets.department_name(ticket.department_code)}"),
         ("话题", ticket.topic),
+        ("紧急", "是（已提示拨打110/119/120）" if ticket.urgent else "否"),
+        ("需人工分派", "是" if ticket.needs_review else "否"),
         ("诉求", ticket.text if len(ticket.text) < 200 else ticket.text[:200] + "…"),
+        ("地点", ticket.location),
+        ("联系电话", ticket.contact_phone),
+        ("渠道", ticket.channel),
         ("受理时间", iso(ticket.created_at)),
         ("签收时限", iso(ticket.accept_due)),
         ("答复时限", iso(ticket.answer_due)),
-        ("评价", ticket.rating),
+        ("评价", RATING_LABELS_ZH[Rating(ticket.rating)] if ticket.rating else None),
     ]
     table(["", ""], rows, title=None if created is None else ("新工单" if created else "已存在的工单（重复提交）"))
+
+
+def _state(value: str | None) -> str:
+    return STATE_LABELS_ZH[State(value)] if value else ""
+
+
+def _short(moment: str | None) -> str:
+    return moment[:16].replace("T", " ") if moment else ""
+
+
+def _actor(kind: str, actor_id: int | None) -> str:
+    if kind == "system":
+        return "系统"
+    if kind == "citizen":
+        return f"市民#{actor_id}"
+    return f"工作人员#{actor_id}"
 
 
 @app.command()
@@ -99,7 +120,8 @@ def show(number: str, fmt: Format = FORMAT_OPTION) -> None:
     _print(ticket, fmt)
     table(
         ["时间", "动作", "操作人", "从", "到", "备注"],
-        [(iso(e.at), e.action, f"{e.actor_kind}#{e.actor_id or ''}", e.from_state, e.to_state, e.note) for e in events],
+        [(iso(e.at), ACTION_LABELS_ZH.get(e.action, e.action), _actor(e.actor_kind, e.actor_id), _state(e.from_state),
+          _state(e.to_state), e.note) for e in events],
         title="办理记录",
     )
 
@@ -119,8 +141,10 @@ def list_(
         return
     table(
         ["工单号", "状态", "类型", "单位", "受理", "答复时限", "摘要"],
-        [(t.number, t.state, t.type, t.department_code, iso(t.created_at), iso(t.answer_due), t.summary) for t in tickets],
+        [(("【急】" if t.urgent else "") + t.number, _state(t.state), type_zh(t.type), t.department_code,
+          _short(iso(t.created_at)), _short(iso(t.answer_due)), t.summary) for t in tickets],
         title=f"{len(tickets)} 件工单",
+        no_wrap=(0,),
     )
 
 
