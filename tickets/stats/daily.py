@@ -156,7 +156,7 @@ def _received(
         if label is None:
             continue
         issue = stats.hot.setdefault(label, HotIssue(label, row.department_code or ""))
-        issue.add(1, mask_personal(summarise(row.text, 80)), [row.number])
+        issue.add(1, summarise(mask_personal(row.text[:400]), 80), [row.number])  # mask, then cut
 
 
 def overdue_at(
