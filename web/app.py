@@ -5,16 +5,18 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from hotline.bootstrap import App
-from web import auth, chat, dashboard, public
+from web import auth, chat, dashboard, public, workbench
 
 
 def create_app(hotline: App) -> FastAPI:
-    api = FastAPI(title=f"{hotline.config.city.name} 12345 市民热线", docs_url="/api/docs")
+    # No /docs, /redoc or /openapi.json: the routes are the staff's pages, not a public API.
+    api = FastAPI(title=f"{hotline.config.city.name} 12345 市民热线", docs_url=None, redoc_url=None, openapi_url=None)
     api.state.hotline = hotline
     api.include_router(chat.router(hotline))
     api.include_router(auth.router(hotline))
     api.include_router(dashboard.router(hotline))
     api.include_router(public.router(hotline))
+    api.include_router(workbench.router(hotline))
 
     @api.get("/healthz")
     def healthz() -> dict[str, str]:

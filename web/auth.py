@@ -48,10 +48,11 @@ def current_staff(request: Request) -> Staff | None:
     if not token:
         return None
     try:
-        staff_id = _signer(hotline).loads(token, max_age=MAX_AGE)
-    except BadSignature:
+        value = _signer(hotline).loads(token, max_age=MAX_AGE)
+        staff_id = int(str(value).split(".")[0])  # "ID.NONCE": each login is its own session
+    except (BadSignature, ValueError):
         return None
-    staff = Directory(hotline.engine).get(int(staff_id))
+    staff = Directory(hotline.engine).get(staff_id)
     return staff if staff is not None and staff.active else None
 
 
@@ -65,7 +66,7 @@ def render(name: str, **context: Any) -> HTMLResponse:
 
 
 def _safe_next(value: str | None) -> str:
-    return value if value and value.startswith("/") and not value.startswith("//") else "/dashboard"
+    return value if value and value.startswith("/") and not value.startswith("//") else "/workbench"
 
 
 def router(hotline: App) -> APIRouter:
@@ -77,14 +78,15 @@ def router(hotline: App) -> APIRouter:
         return render("login.html", city=city, next=_safe_next(next), error=None)
 
     @routes.post("/login")
-    def login(username: str = Form(""), password: str = Form(""), next: str = Form("/dashboard")) -> Response:
+    def login(username: str = Form(""), password: str = Form(""), next: str = Form("/workbench")) -> Response:
         staff = Directory(hotline.engine).by_username(username.strip())
         if staff is None or not verify_password(staff.password_hash, password):
             page = render("login.html", city=city, next=_safe_next(next), error="用户名或密码不正确")
             page.status_code = 401
             return page
         response = RedirectResponse(_safe_next(next), status_code=303)
-        response.set_cookie(COOKIE, _signer(hotline).dumps(staff.id), max_age=MAX_AGE, httponly=True, samesite="lax")
+        session = _signer(hotline).dumps(f"{staff.id}.{secrets.token_urlsafe(12)}")
+        response.set_cookie(COOKIE, session, max_age=MAX_AGE, httponly=True, samesite="lax")
         return response
 
     @routes.post("/logout")

@@ -1,0 +1,229 @@
+"""What staff may see of tickets: the workbench's queues and one ticket's page.
+
+Visibility is a domain rule, like the transitions: dispatchers and leaders see every ticket,
+department staff and heads only their own department's. A ticket that may not be seen raises
+PermissionDenied("view", …), exactly as a refused transition does. The citizen's phone is shown
+to the handling department and the dispatchers only; leaders read the text with personal data
+masked (tickets.masking), as the public does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, func, select
+
+from tickets import transitions
+from tickets.actors import Actor
+from tickets.errors import NotFound, PermissionDenied, TransitionNotAllowed
+from tickets.masking import mask_personal
+from tickets.models import Attachment, Citizen, Department, Reply, Staff, Ticket, TicketEvent
+from tickets.states import AWAITING_ANSWER, ActorKind, Role, State
+
+QUEUE_LIMIT = 200
+# What the workbench offers, in the order its forms appear.
+WORKBENCH_ACTIONS = ("accept", "answer", "return", "request_extension", "assign", "reroute", "grant_extension",
+                     "refuse_extension", "close", "invalidate", "merge")
+
+
+def actor_of(staff: Staff) -> Actor:
+    return Actor(kind=ActorKind.staff, id=staff.id, role=Role(staff.role), department_code=staff.department_code,
+                 name=staff.name)
+
+
+def may_view(staff: Staff, ticket: Ticket) -> bool:
+    if staff.role in (Role.dispatcher, Role.leader):
+        return True
+    return staff.department_code is not None and staff.department_code == ticket.department_code
+
+
+def sees_phone(staff: Staff, ticket: Ticket) -> bool:
+    return staff.role == Role.dispatcher or (
+        staff.role in (Role.staff, Role.head) and staff.department_code == ticket.department_code
+    )
+
+
+def allowed_actions(ticket: Ticket, staff: Staff) -> frozenset[str]:
+    """The workbench actions the domain would accept from this person now (forms to show).
+
+    The domain checks again when a form is posted; this only keeps useless buttons off the page."""
+    actor = actor_of(staff)
+    allowed = set()
+    for action in WORKBENCH_ACTIONS:
+        try:
+            transitions.check(action, ticket, actor)
+        except TransitionNotAllowed:
+            continue
+        allowed.add(action)
+    if ticket.extension_state is not None:
+        allowed.discard("request_extension")
+    if ticket.extension_state != "requested":
+        allowed -= {"grant_extension", "refuse_extension"}
+    return frozenset(allowed)
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    ticket: Ticket
+    note: str | None = None  # the latest return reason / extension request, where the queue needs it
+    candidates: list[tuple[str, float]] = field(default_factory=list)  # NLU's likely departments
+
+
+@dataclass(frozen=True)
+class Queue:
+    items: list[QueueItem]
+    total: int
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    ticket: Ticket
+    text: str  # the citizen's text (masked for those who may not see personal data)
+    phone: str | None  # None when the viewer may not see it
+    events: list[TicketEvent]
+    replies: list[Reply]
+    attachments: list[Attachment]
+    staff_names: dict[int, str]
+    allowed: frozenset[str]
+    candidates: list[tuple[str, float]]
+    merged_into: str | None
+    merged_from: list[str]
+
+
+def candidates(ticket: Ticket, limit: int = 3) -> list[tuple[str, float]]:
+    """The NLU's likeliest departments for this ticket, best first."""
+    scores: dict[str, float] = (ticket.nlu or {}).get("department_scores", {}) or {}
+    ranked = sorted(scores.items(), key=lambda item: -item[1])
+    return [(code, float(score)) for code, score in ranked[:limit]]
+
+
+class TicketViews:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def _session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def _latest_notes(self, session: Session, tickets: Sequence[Ticket], action: str) -> dict[int, str | None]:
+        ids = [t.id for t in tickets]
+        if not ids:
+            return {}
+        query = (select(TicketEvent).where(col(TicketEvent.ticket_id).in_(ids), TicketEvent.action == action)
+                 .order_by(col(TicketEvent.id)))
+        return {e.ticket_id: e.note for e in session.exec(query).all()}
+
+    def _queue(self, session: Session, query: Any, order: Sequence[Any], note_action: str | None = None) -> Queue:
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = list(session.exec(query.order_by(*order).limit(QUEUE_LIMIT)).all())
+        notes = self._latest_notes(session, rows, note_action) if note_action else {}
+        items = [QueueItem(t, notes.get(t.id or 0), candidates(t)) for t in rows]
+        return Queue(items, int(total))
+
+    def department_queue(self, department_code: str) -> Queue:
+        """A department's tickets waiting for it, the earliest answer deadline (so the overdue) first."""
+        with self._session() as session:
+            query = select(Ticket).where(Ticket.department_code == department_code,
+                                         col(Ticket.state).in_([s.value for s in AWAITING_ANSWER]))
+            return self._queue(session, query, [col(Ticket.answer_due), col(Ticket.id)], "request_extension")
+
+    def review_queue(self) -> Queue:
+        """Tickets waiting for a dispatcher (new, or sent back by a department), urgent first."""
+        with self._session() as session:
+            query = select(Ticket).where(col(Ticket.state).in_([State.new.value, State.returned.value]))
+            return self._queue(session, query, [col(Ticket.urgent).desc(), col(Ticket.created_at), col(Ticket.id)],
+                               "return")
+
+    def extension_requests(self) -> Queue:
+        with self._session() as session:
+            query = select(Ticket).where(Ticket.extension_state == "requested",
+                                         col(Ticket.state).in_([State.accepted.value, State.reopened.value]))
+            return self._queue(session, query, [col(Ticket.answer_due), col(Ticket.id)], "request_extension")
+
+    def answered(self) -> Queue:
+        """Answered tickets waiting for the citizen's rating (a dispatcher may 办结 them)."""
+        with self._session() as session:
+            query = select(Ticket).where(Ticket.state == State.answered.value)
+            return self._queue(session, query, [col(Ticket.answered_at), col(Ticket.id)])
+
+    def overdue(self, now: datetime) -> Queue:
+        """Every ticket past its answer deadline and still waiting for its department."""
+        with self._session() as session:
+            query = select(Ticket).where(col(Ticket.state).in_([s.value for s in AWAITING_ANSWER]),
+                                         col(Ticket.answer_due) < now)
+            return self._queue(session, query, [col(Ticket.answer_due), col(Ticket.id)])
+
+    def open_counts(self) -> list[tuple[str, str, dict[str, int]]]:
+        """Open tickets per department and state: (code, name, {state: count}), busiest first."""
+        with self._session() as session:
+            query = (select(Ticket.department_code, Ticket.state, func.count())
+                     .where(col(Ticket.state).in_([s.value for s in AWAITING_ANSWER]))
+                     .group_by(Ticket.department_code, Ticket.state))
+            names = {d.code: d.name for d in session.exec(select(Department)).all()}
+            counts: dict[str, dict[str, int]] = {}
+            for code, state, n in session.exec(query).all():
+                counts.setdefault(code or "", {})[state] = int(n)
+        rows = [(code, names.get(code, code), by_state) for code, by_state in counts.items()]
+        return sorted(rows, key=lambda row: -sum(row[2].values()))
+
+    def search(self, staff: Staff, text: str, limit: int = 50) -> list[Ticket]:
+        """Tickets whose number contains `text`, among those this person may see."""
+        needle = text.strip()
+        if not needle:
+            return []
+        with self._session() as session:
+            query = select(Ticket).where(col(Ticket.number).contains(needle))
+            if staff.role not in (Role.dispatcher, Role.leader):
+                query = query.where(Ticket.department_code == (staff.department_code or ""))
+            return list(session.exec(query.order_by(col(Ticket.id).desc()).limit(limit)).all())
+
+    def page(self, number: str, staff: Staff) -> TicketPage:
+        """One ticket as this person may see it; PermissionDenied for another department's ticket."""
+        with self._session() as session:
+            ticket = session.exec(select(Ticket).where(Ticket.number == number.strip())).first()
+            if ticket is None:
+                raise NotFound(f"no ticket numbered {number!r}")
+            if not may_view(staff, ticket):
+                raise PermissionDenied("view", ticket.number, f"{actor_of(staff).label} may not see another "
+                                       "department's ticket")
+            events = list(session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+                                       .order_by(col(TicketEvent.id))).all())
+            replies = list(session.exec(select(Reply).where(Reply.ticket_id == ticket.id).order_by(col(Reply.id))).all())
+            attachments = list(session.exec(select(Attachment).where(Attachment.ticket_id == ticket.id)
+                                            .order_by(col(Attachment.id))).all())
+            ids = {e.actor_id for e in events if e.actor_kind == ActorKind.staff and e.actor_id} | {
+                r.staff_id for r in replies if r.staff_id}
+            names = {s.id: s.name for s in session.exec(select(Staff).where(col(Staff.id).in_(ids))).all()} if ids else {}
+            into = session.get(Ticket, ticket.merged_into_id) if ticket.merged_into_id else None
+            merged_from = list(session.exec(select(Ticket.number).where(Ticket.merged_into_id == ticket.id)).all())
+            phone = None
+            if sees_phone(staff, ticket):
+                citizen = session.get(Citizen, ticket.citizen_id)
+                phone = ticket.contact_phone or (citizen.phone if citizen else None)
+        return TicketPage(
+            ticket=ticket,
+            text=ticket.text if sees_phone(staff, ticket) else mask_personal(ticket.text),
+            phone=phone,
+            events=events,
+            replies=replies,
+            attachments=attachments,
+            staff_names={k: v for k, v in names.items() if k is not None},
+            allowed=allowed_actions(ticket, staff),
+            candidates=candidates(ticket),
+            merged_into=into.number if into else None,
+            merged_from=merged_from,
+        )
+
+    def attachment(self, attachment_id: int, staff: Staff) -> Attachment:
+        """An attachment, if its ticket may be seen by this person."""
+        with self._session() as session:
+            found = session.get(Attachment, attachment_id)
+            ticket = session.get(Ticket, found.ticket_id) if found else None
+            if found is None or ticket is None:
+                raise NotFound(f"no attachment {attachment_id}")
+            if not may_view(staff, ticket):
+                raise PermissionDenied("view", ticket.number, "another department's attachment")
+            return found
