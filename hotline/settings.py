@@ -128,6 +128,27 @@ class SchedulerConfig(Strict):
         return value
 
 
+class SensitiveKindConfig(Strict):
+    """Tickets /public never shows: of `departments` (any, if empty) with one of `words` (any, if empty)."""
+
+    name: str = Field(min_length=1)
+    departments: list[str] = []
+    words: list[str] = []
+
+    @model_validator(mode="after")
+    def _something_to_match(self) -> SensitiveKindConfig:
+        if not self.departments and not self.words:
+            raise ValueError(f"{self.name}: give departments, words or both (an empty kind would hide everything)")
+        return self
+
+
+class PublicationConfig(Strict):
+    cases_per_week: int = Field(30, ge=0, le=200)
+    excerpt_chars: int = Field(60, ge=10, le=500)
+    answer_chars: int = Field(120, ge=10, le=1000)
+    sensitive: list[SensitiveKindConfig] = []
+
+
 class Person(Strict):
     name: str
     telegram_id: int | None = None
@@ -164,6 +185,7 @@ class HotlineConfig(Strict):
     nlu: NluConfig = NluConfig()
     bot: BotConfig = BotConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
+    publication: PublicationConfig = PublicationConfig()
     dispatchers: list[Person] = []
     leaders: list[Person] = []
     departments: list[DepartmentConfig] = Field(min_length=1)
@@ -175,6 +197,10 @@ class HotlineConfig(Strict):
             if department.code in seen:
                 raise ValueError(f"departments.{index}.code: duplicate department code {department.code!r}")
             seen.add(department.code)
+        for index, kind in enumerate(self.publication.sensitive):
+            unknown = [code for code in kind.departments if code not in seen]
+            if unknown:
+                raise ValueError(f"publication.sensitive.{index}.departments: unknown department {unknown[0]!r}")
         return self
 
     def department(self, code: str) -> DepartmentConfig | None:

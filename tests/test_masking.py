@@ -60,6 +60,8 @@ def test_accounts_plates_and_cards_are_masked(text: str, hidden: str, kept: str)
         ("派出所民警赵磊称已调解。", "赵磊", "派出所民警某某称已调解。"),
         ("请王经理回电。", "王", "请某经理回电。"),
         ("市民陈静来电反映噪音。", "陈静", "市民某某来电反映噪音。"),
+        ("多次找物业经理李明都没有结果。", "李明", "多次找物业经理某某都没有结果。"),
+        ("主任王建国也到了现场。", "王建国", "主任某某也到了现场。"),
     ],
 )
 def test_third_parties_named_in_an_answer_are_masked(text: str, hidden: str, expected: str) -> None:

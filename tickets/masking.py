@@ -50,7 +50,9 @@ _INTRO_STRONG = re.compile(r"(我叫|名叫|名字叫|姓名[:：]?|联系人[:�
 # Said before a name or a thing (是高峰期, 找不到): only a name if what follows ends it.
 _INTRO_WEAK = re.compile(r"((?:我|他|她|对方|名字|姓名|本人)是|叫|本人|找|联系(?:了|上)?|通知了?|告诉|转告|咨询了?)\s*(" + _NAME
                          + r")" + _AFTER_NAME)
-_ROLE_NAME = re.compile(r"(" + _ROLES + r")\s*(" + _NAME + r")" + _AFTER_NAME)
+# After a role a name is likelier than a word (经理李明都…), so a single function character ends it too.
+_AFTER_ROLE_NAME = _AFTER_NAME[:-1] + r"|[都也就还又才却讲不没未曾会要能让把被给跟同从的了们将正去来到过着是为请便])"
+_ROLE_NAME = re.compile(r"(" + _ROLES + r")\s*(" + _NAME + r")" + _AFTER_ROLE_NAME)
 _SURNAME_TITLE = re.compile(r"([" + _SURNAMES + r"])(?:[\u4e00-\u9fa5]{1,2}?(?=先生|女士|小姐|同志))?(" + _TITLES + r")")
 # A character and the surname after it that form a common word, not a name (语文老师, 感谢医生, 对方律师).
 _COMMON_WORDS = (

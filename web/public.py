@@ -1,5 +1,5 @@
-"""/public (政务公开), open to anyone: each department's weekly figures and resolved cases with
-the department's answer. Texts pass through tickets.masking (names, phones, IDs, house numbers)."""
+"""/public (政务公开), open to anyone: each department's figures and resolved cases of a week that
+has ended, as masked excerpts, by the rules of tickets.publication and config.yml `publication`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from fastapi.responses import HTMLResponse
 
 from hotline import reports
 from hotline.bootstrap import App
-from tickets.publication import resolved_cases
+from hotline.settings import PublicationConfig
+from tickets.publication import PublicationRules, SensitiveKind, resolved_cases
 from web.auth import render
 from web.dashboard import recent_weeks, week_from
 
@@ -18,20 +19,30 @@ PUBLIC_COLUMNS = [("received", "受理量"), ("closure_rate", "办结率"), ("on
                   ("satisfaction_rate", "满意率")]
 
 
+def publication_rules(config: PublicationConfig) -> PublicationRules:
+    return PublicationRules(
+        cases=config.cases_per_week, excerpt_chars=config.excerpt_chars, answer_chars=config.answer_chars,
+        sensitive=tuple(SensitiveKind(k.name, frozenset(k.departments), tuple(k.words)) for k in config.sensitive),
+    )
+
+
 def router(hotline: App) -> APIRouter:
     routes = APIRouter()
+    rules = publication_rules(hotline.config.publication)
 
     @routes.get("/public", response_class=HTMLResponse)
     def public(week: str | None = None) -> HTMLResponse:
+        now = hotline.now()
         period = week_from(hotline, week)
-        report = reports.report_for(hotline, period)
         calendar = hotline.policy.calendar
-        cases = resolved_cases(hotline.engine, calendar.start_of(period.first),
-                               calendar.start_of(period.last + timedelta(days=1)), limit=30)
+        since, until = calendar.start_of(period.first), calendar.start_of(period.last + timedelta(days=1))
+        ended = until <= now
+        report = reports.report_for(hotline, period, now) if ended else None
+        cases = resolved_cases(hotline.engine, since, until, now, rules, calendar.local_day) if ended else []
         return render(
             "public.html", city=hotline.config.city.name, report=report, cases=cases, week=period.label,
-            weeks=recent_weeks(hotline), columns=PUBLIC_COLUMNS, cell=reports.cell,
-            local=lambda moment: calendar.local(moment).strftime("%Y-%m-%d %H:%M"),
+            period=period, ended=ended, weeks=recent_weeks(hotline, complete_only=True), columns=PUBLIC_COLUMNS,
+            cell=reports.cell,
         )
 
     return routes
