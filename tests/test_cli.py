@@ -10,15 +10,25 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import PROJECT
 
 HOTLINE = [sys.executable, "-m", "hotline.cli.main"]
 
 
+def keywords_config(tmp_path: Path) -> Path:
+    """The shipped config.yml with the keyword router: these tests are about the CLI, not the model."""
+    data = yaml.safe_load((PROJECT / "config.yml").read_text(encoding="utf-8"))
+    data["nlu"]["backend"] = "keywords"
+    config = tmp_path / "config.yml"
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return config
+
+
 @pytest.fixture
 def run(tmp_path: Path):
-    env = {**os.environ, "HOTLINE_HOME": str(tmp_path / "home"), "HOTLINE_CONFIG": str(PROJECT / "config.yml")}
+    env = {**os.environ, "HOTLINE_HOME": str(tmp_path / "home"), "HOTLINE_CONFIG": str(keywords_config(tmp_path))}
     env.pop("DATABASE_URL", None)
 
     def _run(*args: str, check: bool = True, config: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -112,12 +122,7 @@ def test_serve_answers_http_and_stops_cleanly_on_ctrl_c(tmp_path):
     import time
     import urllib.request
 
-    import yaml
-
-    data = yaml.safe_load((PROJECT / "config.yml").read_text(encoding="utf-8"))
-    data["nlu"]["backend"] = "keywords"  # no model training in this test
-    config = tmp_path / "config.yml"
-    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    config = keywords_config(tmp_path)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

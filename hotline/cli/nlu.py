@@ -18,10 +18,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from hotline.cli.common import console, err_console, exit_on_config_error, fail
-from hotline.nlu_wiring import builtin_pipeline, model_dir, nlu_settings, rasa_classifier
 from hotline.settings import PROJECT_ROOT, Settings, load_settings
-from nlu.data import CsvColumns, load_csv_examples, read_csv_rows
-from nlu.evaluate import report
 
 app = typer.Typer(help="Train and evaluate the Chinese NLU.", no_args_is_help=True)
 MODEL_OPTION = typer.Option(None, "--model", help="model directory (default: HOTLINE_HOME/models/nlu)")
@@ -54,6 +51,9 @@ def train(
     department_col: str | None = typer.Option(None, "--department-col", help="department code of config.yml"),
 ) -> None:
     """Train the built-in model from data/ (and --from-csv) and save it to the model directory."""
+    # The model's libraries (spaCy, scikit-learn) load only for the commands that need them.
+    from hotline.nlu_wiring import model_dir, nlu_settings
+    from nlu.data import CsvColumns, load_csv_examples
     from nlu.model import NluModel
     from nlu.train import TRAIN_STEPS, train_default
 
@@ -80,6 +80,8 @@ def train(
 
 
 def _classifier(settings: Settings, model: Path | None) -> Any:
+    from hotline.nlu_wiring import builtin_pipeline, rasa_classifier
+
     if settings.config.nlu.backend == "rasa" and model is None:
         return rasa_classifier(settings)
     return builtin_pipeline(settings, model)
@@ -101,6 +103,9 @@ def evaluate(
     model: Path | None = MODEL_OPTION,
 ) -> None:
     """Per-class precision, recall and F1, macro-F1 and the confusion matrix on a labelled CSV."""
+    from nlu.data import CsvColumns, read_csv_rows
+    from nlu.evaluate import report
+
     settings = _settings()
     try:
         rows = list(read_csv_rows(csv, CsvColumns(text_col, title_col, label=label_col)))
