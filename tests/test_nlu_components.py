@@ -81,6 +81,8 @@ def test_full_width_digits_are_found_and_spans_index_the_original_text() -> None
     [
         ("楼下饭店着火了，烟很大，快来人", "fire"),
         ("楼道里闻到很浓的煤气味，燃气泄漏了", "gas"),
+        ("楼道里闻到很重的燃气味，怀疑漏气了，在幸福里小区5栋。", "gas"),
+        ("厨房天然气味特别大，不敢开灯", "gas"),
         ("路口有人被车撞了，流了很多血", "injury"),
         ("有人拿刀在小区门口抢劫", "crime"),
     ],
@@ -90,7 +92,8 @@ def test_emergencies_are_recognised(text: str, kind: str) -> None:
     assert detector.kind(normalise(text)) == kind
 
 
-@pytest.mark.parametrize("text", ["小区消防通道被车堵死了，存在火灾隐患", "咨询一下工伤认定需要什么材料", "建议加强防火宣传"])
+@pytest.mark.parametrize("text", ["小区消防通道被车堵死了，存在火灾隐患", "咨询一下工伤认定需要什么材料", "建议加强防火宣传",
+                                  "请问燃气入户安检要收费吗"])
 def test_hazards_and_questions_are_not_emergencies(text: str) -> None:
     assert UrgentDetector.from_file(PROJECT / "data" / "urgent.yml").kind(text) is None
 
