@@ -46,6 +46,8 @@ def _percent(value: float | None) -> float | None:
 def trend_chart(trend: list[dict[str, Any]], path: Path) -> Path:
     """12-week trends of 办结率, 按时办结率 and 满意率 (city)."""
     _style()
+    if all(t[key] is None for t in trend for key in ("closure_rate", "on_time_rate", "satisfaction_rate")):
+        return _no_data(path, "近12周 办结率 / 按时办结率 / 满意率", "近12周暂无数据")
     labels = [t["period"]["label"].split("-")[-1] for t in trend]
     fig, ax = plt.subplots(figsize=(9, 4.2), dpi=110)
     for key, name in (("closure_rate", "办结率"), ("on_time_rate", "按时办结率"), ("satisfaction_rate", "满意率")):
@@ -63,7 +65,9 @@ def trend_chart(trend: list[dict[str, Any]], path: Path) -> Path:
 def received_closed_chart(report: dict[str, Any], path: Path) -> Path:
     """Received vs closed per department."""
     _style()
-    rows = sorted(report["departments"], key=lambda r: -r["received"])
+    rows = sorted((r for r in report["departments"] if r["received"] or r["closed"]), key=lambda r: -r["received"])
+    if not rows:
+        return _no_data(path, f"各部门受理量与办结量（{report['period']['label']}）")
     names = [r["name"].removeprefix("市") for r in rows]
     fig, ax = plt.subplots(figsize=(10, 4.8), dpi=110)
     positions = range(len(rows))
@@ -80,6 +84,8 @@ def ranking_chart(report: dict[str, Any], path: Path) -> Path:
     """Department scores, best at the top, the bottom three in red."""
     _style()
     ranked = [r for r in report["departments"] if r["rank"] is not None]
+    if not ranked:
+        return _no_data(path, f"部门综合得分排名（{report['period']['label']}）")
     bottom = set(report["bottom"])
     fig, ax = plt.subplots(figsize=(8, max(3.0, 0.32 * len(ranked) + 1)), dpi=110)
     names = [f"{r['rank']}. {r['name'].removeprefix('市')}" for r in ranked][::-1]
@@ -91,6 +97,15 @@ def ranking_chart(report: dict[str, Any], path: Path) -> Path:
     ax.set_xlim(0, 105)
     ax.set_title(f"部门综合得分排名（{report['period']['label']}，红色为后三位）")
     ax.tick_params(axis="y", labelsize=8)
+    return _save(fig, path)
+
+
+def _no_data(path: Path, title: str, message: str = "本周暂无数据") -> Path:
+    """A chart with nothing to plot says so, instead of empty axes around zero."""
+    fig, ax = plt.subplots(figsize=(9, 2.4), dpi=110)
+    ax.set_axis_off()
+    ax.set_title(title)
+    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=16, color="#888", transform=ax.transAxes)
     return _save(fig, path)
 
 

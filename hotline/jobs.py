@@ -125,8 +125,9 @@ def do_snapshot(app: App, now: datetime) -> dict[str, int]:
     take_missing = _resolve(SNAPSHOT)
     if take_missing is None:
         return {"snapshot": 0}
-    words = [word for department in app.config.departments for word in department.keywords]
-    return {"snapshot": len(take_missing(app.engine, app.policy, now, words=words))}
+    from hotline.reports import issue_words  # noqa: PLC0415 - reports loads matplotlib; only this job needs it
+
+    return {"snapshot": len(take_missing(app.engine, app.policy, now, words=issue_words(app)))}
 
 
 def do_periodic(app: App, now: datetime) -> dict[str, int]:

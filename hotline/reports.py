@@ -15,7 +15,7 @@ from typing import Any
 
 from hotline import charts
 from hotline.bootstrap import App
-from tickets.states import TYPE_LABELS_ZH, TicketType
+from tickets.states import RATING_LABELS_ZH, STATE_LABELS_ZH, TYPE_LABELS_ZH, Rating, State, TicketType
 from tickets.stats import Period, Ranking, build_report, city_trend, iso_week, last_complete_week
 
 FORMATS = ("table", "json", "csv", "xlsx", "md")
@@ -29,7 +29,31 @@ COLUMNS: list[tuple[str, str]] = [
     ("return_rate", "退单率"),
 ]
 RATES = {"response_rate", "closure_rate", "on_time_rate", "satisfaction_rate", "rating_rate", "return_rate"}
-CHANNEL_LABELS = {"telegram": "Telegram", "web": "网页", "phone": "电话", "demo": "演示"}
+CHANNEL_LABELS = {"telegram": "Telegram", "web": "网页", "phone": "电话", "demo": "演示", "cli": "命令行",
+                  "wechat": "微信", "email": "电子邮件", "letter": "信件", "visit": "来访"}
+
+
+def channel_label(code: str) -> str:
+    return CHANNEL_LABELS.get(code, code)
+
+
+def type_label(code: str) -> str:
+    return TYPE_LABELS_ZH[TicketType(code)] if code in TicketType.__members__ else code
+
+
+def state_label(code: str) -> str:
+    return STATE_LABELS_ZH[State(code)] if code in State.__members__ else code
+
+
+def rating_label(code: str | None) -> str:
+    if code is None:
+        return "未评价"
+    return RATING_LABELS_ZH[Rating(code)] if code in Rating.__members__ else code
+
+
+def has_data(report: dict[str, Any]) -> bool:
+    """Whether the period received anything: every figure counts the tickets received in it."""
+    return bool(report["city"]["received"])
 
 
 def ranking(app: App) -> Ranking:
@@ -124,7 +148,7 @@ def weekly_text(report: dict[str, Any], city_name: str) -> str:
     if busiest and busiest[0]["count"]:
         lines += ["", "来件高峰：" + "、".join(f"{h['hour']}时({h['count']}件)" for h in busiest)]
     if report["channels"]:
-        lines.append("来件渠道：" + "、".join(f"{CHANNEL_LABELS.get(c['channel'], c['channel'])}{c['count']}件"
+        lines.append("来件渠道：" + "、".join(f"{channel_label(c['channel'])}{c['count']}件"
                                        for c in report["channels"]))
     return "\n".join(lines)
 

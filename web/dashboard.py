@@ -12,7 +12,6 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from hotline import reports
 from hotline.bootstrap import App
 from tickets.errors import InvalidInput
-from tickets.states import TYPE_LABELS_ZH, TicketType
 from tickets.stats import Period, iso_week, parse_week
 from web.auth import current_staff, login_redirect, render, role_label
 
@@ -30,9 +29,21 @@ def week_from(hotline: App, week: str | None) -> Period:
         raise HTTPException(400, str(err)) from err
 
 
-def recent_weeks(hotline: App, count: int = 12) -> list[str]:
+def recent_weeks(hotline: App, count: int = 12, complete_only: bool = False) -> list[tuple[str, str]]:
+    """(value, text) of the week picker: this week so far (unless `complete_only`), then ended weeks."""
     this_week = iso_week(hotline.policy.calendar.local_day(hotline.now()))
-    return [iso_week(this_week.first - timedelta(days=7 * n)).label for n in range(count)]
+    weeks = [] if complete_only else [(this_week.label, f"本周（截至目前）· {week_text(this_week)}")]
+    for n in range(1, count + 1):
+        week = iso_week(this_week.first - timedelta(days=7 * n))
+        weeks.append((week.label, ("上周 · " if n == 1 else "") + week_text(week)))
+    return weeks
+
+
+def week_text(week: Period) -> str:
+    """2026年第47周（11月16日—22日）."""
+    year, number = week.label.split("-W")
+    return (f"{year}年第{int(number)}周（{week.first.month}月{week.first.day}日—"
+            f"{'' if week.last.month == week.first.month else f'{week.last.month}月'}{week.last.day}日）")
 
 
 def router(hotline: App) -> APIRouter:
@@ -55,9 +66,10 @@ def router(hotline: App) -> APIRouter:
         report = reports.report_for(hotline, period)
         return render(
             "dashboard.html", city=hotline.config.city.name, report=report, staff=request.state.staff,
-            weeks=recent_weeks(hotline), week=period.label, columns=reports.COLUMNS, cell=reports.cell,
-            type_labels={t.value: TYPE_LABELS_ZH[t] for t in TicketType},
-            names={d["code"]: d["name"] for d in report["departments"]},
+            weeks=recent_weeks(hotline), week=period.label, week_text=week_text(period), columns=reports.COLUMNS,
+            cell=reports.cell, type_label=reports.type_label, channel_label=reports.channel_label,
+            names={d["code"]: d["name"] for d in report["departments"]}, has_data=reports.has_data(report),
+            running=hotline.policy.calendar.start_of(period.last + timedelta(days=1)) > hotline.now(),
         )
 
     @routes.get("/dashboard/chart/{week}/{name}.png")

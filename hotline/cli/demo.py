@@ -1,6 +1,8 @@
-"""`hotline demo`: fill the database with a simulated city."""
+"""`hotline demo`: fill the database with a simulated city, then snapshot the days it simulated."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import typer
 from rich.progress import Progress
@@ -15,10 +17,16 @@ def demo(
     weeks: int = typer.Option(12, "--weeks", min=1, max=260),
     per_day: int = typer.Option(200, "--per-day", min=1, max=20000),
     seed: int = typer.Option(1, "--seed"),
+    snapshots: bool = typer.Option(True, "--snapshots/--no-snapshots",
+                                   help="store the statistics snapshots of the simulated days (as the nightly job would)"),
     now: str = NOW_OPTION,
 ) -> None:
     """Simulate WEEKS of a city's hotline up to now (deterministic for a seed)."""
+    from hotline.reports import issue_words  # noqa: PLC0415 - loads matplotlib; only this command needs it
+    from tickets.stats import take_snapshot  # noqa: PLC0415
+
     hotline = get_app()
+    end = parse_now(now)
     with Progress() as progress:
         task = progress.add_task("simulating", total=None)
 
@@ -26,5 +34,15 @@ def demo(
             progress.update(task, completed=done, total=total)
 
         count = simulate(hotline.engine, hotline.policy, keyword_router(hotline.config), weeks, per_day, seed,
-                         parse_now(now), tick)
-    typer.echo(f"simulated {count} tickets over {weeks} weeks")
+                         end, tick)
+        days = []
+        if snapshots:  # every simulated day that has ended, so past weeks are read from snapshots at once
+            calendar = hotline.policy.calendar
+            first, last = calendar.local_day(end - timedelta(weeks=weeks)), calendar.local_day(end) - timedelta(days=1)
+            days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+            task = progress.add_task("snapshots", total=len(days))
+            words = issue_words(hotline)
+            for day in days:
+                take_snapshot(hotline.engine, hotline.policy, day, words, end)
+                progress.advance(task)
+    typer.echo(f"simulated {count} tickets over {weeks} weeks" + (f"; snapshots of {len(days)} days" if days else ""))

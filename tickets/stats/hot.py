@@ -1,48 +1,100 @@
-"""Hot issues: messages grouped by what and where they are about, so that recurring problems
-and 并单 (merge) candidates stand out. A label is the most specific issue word found in the text,
-prefixed with the place named in it (幸福里小区·垃圾); messages with no issue word are left out."""
+"""Hot issues: messages grouped by what they are about, so that recurring problems and 并单 (merge)
+candidates stand out.
+
+Each message gets a label: the issue word found in it (config.yml's department keywords first, then
+a common list; longest first), prefixed with the place it names (幸福里·物业). A place is a name
+ending in 小区, 路, 街道, 村… whose name part holds no function or question word (到哪里, 我们小区
+and 公交线路 are not places). The report then groups the labels by issue word: the group is named
+after its most frequent place when most of its messages name it (幸福里·物业), else after the word
+alone, and lists its places with their counts. Messages with no issue word are left out."""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-# Issue words any city has; config.yml's department keywords are added to these.
+# Issue words any city has; config.yml's department keywords are added to these (and come first).
 COMMON_ISSUE_WORDS = (
     "垃圾", "噪音", "噪声", "停水", "停电", "漏水", "积水", "异味", "油烟", "扬尘", "占道", "违建", "路灯", "井盖",
     "物业", "欠薪", "工资", "社保", "医保", "公交", "出租车", "违停", "学位", "入学", "退款", "供暖", "燃气", "电梯",
 )
-_PLACE = re.compile(
-    r"([\u4e00-\u9fa5]{2,5}?(?:小区|花园|新城|家园|公寓|苑|里|街道|大道|路|街|村|镇|区))"
-)
-_NOT_PLACE_START = "在了的我们你他她是请市民来电反映咨询建议投诉希望问题已经"
-
-
 # Words that say where, not what (小区 is a housing keyword, but 幸福里小区 is a place).
 _PLACE_WORDS = frozenset({"小区", "社区", "街道", "居委会", "村委会", "村民", "农民"})
 
+# 里 only before 小区/社区 (幸福里小区): alone it is mostly 哪里, 家里, 公司里.
+_SUFFIX = re.compile(r"小区|花园|新城|新村|家园|公寓|街道|大道|大街|广场|大厦|公园|苑|里(?=小区|社区)|路|街|巷|弄|村|镇|区")
+# A place's name holds none of these: function words, pronouns, question words, measure words.
+_STOP = frozenset("在住到去从于向往至的了着是我你他她它们咱这那哪谁啥怎么什吗呢吧啊呀嘛把被给让请叫说问有没不也都就还又很太该"
+                  "其每各此条座栋些种几要想需已将或对个")
+# Openings of a sentence that run into a place name (市民来电反映朝阳区…).
+_LEADING = ("来电人", "反映", "来电", "咨询", "投诉", "建议", "希望", "市民", "请问", "一下", "位于", "关于", "附近", "周边",
+            "居民", "群众", "本市", "全市", "加强", "人称", "称")
+# Name parts that are generic, not a name (居民区, 老旧小区, 城乡结合部).
+_GENERIC = frozenset({"居民", "住宅", "商业", "工业", "风景", "生活", "办公", "停车", "施工", "开发", "老旧", "城乡", "农村",
+                      "城市", "周边", "附近", "旅游", "保护", "示范", "新建", "老城", "中心", "主城", "外面", "里面", "下面",
+                      *_PLACE_WORDS, "城区", "市区", "景区", "园区", "校区", "片区", "辖区"})
+# A suffix with the character before it forming an everyday word: 公交线路, 高速公路 are not places
+# (but a two-character name keeps it: 东城区).
+_ENDINGS = (
+    "线路 道路 马路 公路 铁路 电路 思路 出路 套路 水路 网路 走路 修路 上路 过路 进路 小路 大路 一路 半路 近路 绕路 "
+    "城区 市区 郊区 社区 景区 园区 校区 辖区 片区 地区 山区 街区 专区 新区 老区 本区 该区 全区 城里 村里 家里 心里 夜里 "
+    "屋里 店里 手里 院里 楼里 区里 市里 县里 镇里 公里 农村 乡村 城镇 乡镇 上街 沿街 临街 逛街 小巷 小镇"
+)
+_COMMON_ENDINGS = frozenset(_ENDINGS.split())
+_NAME_CHARS = 4
+
 
 def vocabulary(words: Iterable[str]) -> tuple[str, ...]:
-    unique = {w.strip() for w in (*COMMON_ISSUE_WORDS, *words) if len(w.strip()) >= 2} - _PLACE_WORDS
-    return tuple(sorted(unique, key=lambda w: (-len(w), w)))
+    """Issue words to look for, in order: `words` (the departments' keywords) longest first, then
+    the common list's other words longest first."""
+    own = {w.strip() for w in words if len(w.strip()) >= 2} - _PLACE_WORDS
+    common = {w for w in COMMON_ISSUE_WORDS if w not in own}
+    return (*sorted(own, key=lambda w: (-len(w), w)), *sorted(common, key=lambda w: (-len(w), w)))
 
 
-def _place(text: str) -> str | None:
-    for match in _PLACE.finditer(text):
-        place = match.group(1).lstrip(_NOT_PLACE_START)
-        if len(place) >= 3 and not place.endswith(("小区", "社区")) or len(place) >= 4:
-            return place
+def _name_before(text: str, end: int) -> str:
+    start = end
+    while start > 0 and end - start < _NAME_CHARS and "\u4e00" <= text[start - 1] <= "\u9fa5" \
+            and text[start - 1] not in _STOP:
+        start -= 1
+    name = text[start:end]
+    stripped = True
+    while stripped:
+        stripped = False
+        for opening in _LEADING:
+            if name.startswith(opening) and len(name) > len(opening):
+                name, stripped = name[len(opening):], True
+    return name
+
+
+def place_in(text: str, words: Sequence[str] = ()) -> str | None:
+    """The first place named in `text` (幸福里, 城南街道, 朝阳区), or None."""
+    for match in _SUFFIX.finditer(text):
+        name = _name_before(text, match.start())
+        if len(name) < 2 or name in _GENERIC or (len(name) > 2 and name[-1] + match.group(0)[0] in _COMMON_ENDINGS):
+            continue
+        place = name + match.group(0)
+        if any(word in place for word in words):
+            continue  # 步行街, 老旧小区, 公交线路: an issue word, not a place
+        return place
     return None
 
 
 def issue_label(text: str, words: Sequence[str]) -> str | None:
-    """`words` longest first (see vocabulary()); the first that occurs names the issue."""
+    """`words` in order of preference (see vocabulary()); the first that occurs names the issue."""
     word = next((w for w in words if w in text), None)
     if word is None:
         return None
-    place = _place(text)
+    place = place_in(text, words)
     return f"{place}·{word}" if place else word
+
+
+def split_label(label: str) -> tuple[str | None, str]:
+    """(place, issue word) of a message's label."""
+    place, _, word = label.rpartition("·")
+    return place or None, word
 
 
 @dataclass
@@ -52,8 +104,39 @@ class HotIssue:
     count: int = 0
     example: str = ""
     numbers: list[str] = field(default_factory=list)
+    places: list[tuple[str, int]] = field(default_factory=list)
 
     def add(self, count: int, example: str, numbers: Sequence[str], keep: int = 5) -> None:
         self.count += count
         self.example = self.example or example
         self.numbers.extend(n for n in numbers if len(self.numbers) < keep and n not in self.numbers)
+
+
+def group_issues(labelled: Iterable[HotIssue], places_shown: int = 3) -> list[HotIssue]:
+    """Messages' labels grouped by issue word, largest first. A group is named after its most
+    frequent place when at least two and at least half of its messages name it."""
+    by_word: dict[str, list[HotIssue]] = {}
+    for issue in labelled:
+        by_word.setdefault(split_label(issue.label)[1], []).append(issue)
+    groups = []
+    for word, members in by_word.items():
+        members.sort(key=lambda m: (-m.count, m.label))
+        total = sum(m.count for m in members)
+        places: Counter[str] = Counter()
+        departments: Counter[str] = Counter()
+        for member in members:
+            place = split_label(member.label)[0]
+            if place:
+                places[place] += member.count
+            departments[member.department_code] += member.count
+        top = min(places.items(), key=lambda pc: (-pc[1], pc[0]), default=None)
+        named = top is not None and top[1] >= 2 and 2 * top[1] >= total
+        label = f"{top[0]}·{word}" if named and top is not None else word
+        department = min(departments.items(), key=lambda dc: (-dc[1], dc[0]))[0]
+        group = HotIssue(label, department, places=sorted(places.items(), key=lambda pc: (-pc[1], pc[0]))[:places_shown])
+        if named:  # the example and numbers of the place the group is named after come first
+            members.sort(key=lambda m: (split_label(m.label)[0] != top[0] if top else True, -m.count, m.label))
+        for member in members:
+            group.add(member.count, member.example, member.numbers)
+        groups.append(group)
+    return sorted(groups, key=lambda g: (-g.count, g.label))

@@ -16,7 +16,7 @@ from tickets.models import Department
 from tickets.states import TicketType
 from tickets.stats.daily import GroupKey, OverdueTicket, WindowStats, compute_window, overdue_at
 from tickets.stats.figures import Counts
-from tickets.stats.hot import HotIssue, vocabulary
+from tickets.stats.hot import HotIssue, group_issues, vocabulary
 from tickets.stats.models import StatsDay, StatsDelta, StatsHot, StatsIntake, StatsOverdue
 from tickets.stats.periods import Period
 from tickets.timelimits import Policy
@@ -173,9 +173,9 @@ def build_report(
                      "department_name": names.get(o.department_code, o.department_code), "type": o.type,
                      "days_overdue": o.days_overdue} for o in current.overdue],
         "hot_issues": [{"label": h.label, "count": h.count, "example": h.example, "numbers": h.numbers,
-                        "department": h.department_code}
-                       for h in sorted(current.hot.values(), key=lambda h: (-h.count, h.label))[:HOT_ISSUES]
-                       if h.count >= 2],
+                        "department": h.department_code,
+                        "places": [{"place": place, "count": count} for place, count in h.places]}
+                       for h in group_issues(current.hot.values())[:HOT_ISSUES] if h.count >= 2],
         "hours": [{"hour": hour, "count": sum(c for (h, _), c in current.intake.items() if h == hour)}
                   for hour in range(24)],
         "channels": [{"channel": ch, "count": n} for ch, n in Counter(
