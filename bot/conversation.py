@@ -25,10 +25,11 @@ from typing import Any, TypeVar
 from bot import texts
 from bot.desk import Desk, WeeklyReport
 from bot.events import Buttons, Event, Outcome, Reply
+from bot.wording import has_chinese, has_words, typed_action
 from hotline.bootstrap import App
-from tickets.errors import DomainError
+from tickets.errors import DomainError, NotFound
 from tickets.intake import CitizenRef, Submission
-from tickets.models import Staff
+from tickets.models import Staff, Ticket
 from tickets.notices import fmt_time, type_zh
 from tickets.states import RATING_LABELS_ZH, STATE_LABELS_ZH, Rating, State, TicketType
 from tickets.text import summarise
@@ -41,6 +42,7 @@ T = TypeVar("T")
 PHONE = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
 WANTS_CALLBACK = re.compile(r"回电|回个电话|打电话给我|给我打电话|电话联系|联系我|致电|回访我")
 PLACE_LABELS = ("place", "location", "address", "loc", "gpe", "fac")
+UNSURE = "none"  # 改部门 → 不确定: no department, a dispatcher decides
 
 
 async def run(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -84,15 +86,20 @@ class Conversation:
         if len(recent) >= limit:
             state["recent"] = recent
             if now - state.get("flood_warned", 0) < 60:
-                return Outcome()
+                return Outcome(keep_input=True)
             state["flood_warned"] = now
-            return Outcome.say(texts.FLOOD.format(limit=limit))
+            return Outcome([Reply(texts.FLOOD.format(limit=limit))], keep_input=True)
         state["recent"] = [*recent, now]
         return None
 
     async def on_message(self, event: Event, state: dict[str, Any]) -> Outcome:
         step = state.get("step", IDLE)
         if event.kind == "text":
+            typed = typed_action(event.text) if state.get("draft") and step in (CONFIRM, ASK_PLACE, ASK_PHONE) else None
+            if typed == "cancel":
+                return await self.cancel(event, state)
+            if typed == "submit":
+                return await self.submit(event, state)
             if step in (ASK_PLACE, ASK_PHONE) and event.text.strip() == "跳过":
                 return self.next_question(state)
             if step == ASK_PLACE:
@@ -141,11 +148,11 @@ class Conversation:
         return Outcome.say(texts.CANCELLED if had_draft else "好的。需要时直接描述您的诉求即可。")
 
     async def my_tickets(self, event: Event, state: dict[str, Any]) -> Outcome:
-        """The citizen's own tickets, newest first."""
+        """The citizen's own tickets, newest first, each with a button to its status."""
         citizen_id = await self.citizen_id(event, state)
         found = await run(self.app.tickets.find, citizen_id=citizen_id, limit=10)
         if not found:
-            return Outcome.say("您还没有提交过诉求。直接用文字描述即可。")
+            return Outcome.say(texts.NO_TICKETS)
         calendar = self.app.policy.calendar
         lines = ["您最近的工单："]
         for t in found:
@@ -153,14 +160,26 @@ class Conversation:
                 f"{t.number}｜{type_zh(t.type)}｜{STATE_LABELS_ZH[State(t.state)]}｜{self.department_name(t.department_code)}"
                 + (f"｜答复时限 {fmt_time(calendar, t.answer_due)}" if t.answer_due and t.state != State.closed else "")
             )
-        lines.append("查看详情：/status 工单号")
-        return Outcome.say("\n".join(lines))
+        lines.append("点下方工单号查看详情，或发送：/status 工单号")
+        return Outcome.say("\n".join(lines), self.status_buttons(found[:5]))
+
+    def status_buttons(self, found: list[Ticket]) -> Buttons:
+        return [[{"text": f"查看 {t.number}（{STATE_LABELS_ZH[State(t.state)]}）", "data": f"status:{t.number}"}]
+                for t in found]
 
     async def status(self, event: Event, state: dict[str, Any], staff: Staff | None) -> Outcome:
-        """One ticket, only to its own citizen (or to hotline staff)."""
+        """/status NUMBER; without a number, the citizen's recent tickets to choose from."""
         number = event.args.strip().split(" ")[0] if event.args.strip() else ""
-        if not number:
-            return Outcome.say("用法：/status 工单号，例如 /status 20261123-0007")
+        if number:
+            return await self.status_of(event, state, staff, number)
+        citizen_id = await self.citizen_id(event, state)
+        found = await run(self.app.tickets.find, citizen_id=citizen_id, limit=5)
+        if not found:
+            return Outcome.say(texts.NO_TICKETS)
+        return Outcome.say("请选择要查询的工单（也可以发送：/status 工单号）：", self.status_buttons(found))
+
+    async def status_of(self, event: Event, state: dict[str, Any], staff: Staff | None, number: str) -> Outcome:
+        """One ticket, only to its own citizen (or to hotline staff)."""
         citizen_id = await self.citizen_id(event, state)
         try:
             ticket = await run(self.app.tickets.get, number)
@@ -170,7 +189,7 @@ class Conversation:
             return Outcome.say(f"没有找到您名下的工单 {number}。")
         calendar = self.app.policy.calendar
         lines = [
-            f"工单 {ticket.number}（{type_zh(ticket.type)}）",
+            f"{'【紧急】' if ticket.urgent else ''}工单 {ticket.number}（{type_zh(ticket.type)}）",
             f"状态：{STATE_LABELS_ZH[State(ticket.state)]}",
             f"承办单位：{self.department_name(ticket.department_code)}",
             f"受理时间：{fmt_time(calendar, ticket.created_at)}",
@@ -195,16 +214,35 @@ class Conversation:
         if not text:
             return Outcome.say(texts.EMPTY)
         if len(text) > limit:
-            return Outcome.say(texts.TOO_LONG.format(n=len(text), limit=limit))
+            return Outcome([Reply(texts.TOO_LONG.format(n=len(text), limit=limit))], keep_input=True)
         draft = state.get("draft")
         if draft is not None and state.get("step") == CONFIRM:
+            if not has_words(text):
+                return Outcome.say(texts.ADD_WORDS)
             if len(draft["text"]) + len(text) + 1 > limit:
-                return Outcome.say(texts.TOO_LONG.format(n=len(draft["text"]) + len(text), limit=limit))
+                return Outcome([Reply(texts.TOO_LONG.format(n=len(draft["text"]) + len(text), limit=limit))],
+                               keep_input=True)
             draft["text"] += "\n" + text
-            await self.understand(draft)
+            if (await self.understand(draft)).urgent:
+                return await self.submit_urgent(event, state)
             return Outcome([Reply("已补充到您的诉求中。"), self.card(draft)])
+        if not has_words(text):  # emoji or punctuation only: nothing to file
+            return Outcome.say(texts.NO_WORDS)
+        source = event.event_id
+        foreign = state.pop("foreign", None)
+        if not has_chinese(text):
+            if foreign is None:  # ask for Chinese once; the button (or a second message) goes ahead
+                state["foreign"] = {"id": secrets.token_hex(3), "text": text, "source": source}
+                number = self.app.config.city.hotline_number
+                insist = [[{"text": texts.INSIST, "data": f"insist:{state['foreign']['id']}"}]]
+                return Outcome.say(texts.NOT_CHINESE.format(number=number), insist)
+            text, source = f"{foreign['text']}\n{text}"[:limit], foreign["source"]
+        return await self.start_draft(event, state, text, source)
+
+    async def start_draft(self, event: Event, state: dict[str, Any], text: str, source: str) -> Outcome:
+        """A new draft from `text`; `source` (its first message's id) makes its submission idempotent."""
         draft = {
-            "id": secrets.token_hex(3), "source": event.event_id, "text": text, "name": event.name,
+            "id": secrets.token_hex(3), "source": source, "text": text, "name": event.name, "channel": event.channel,
             "photos": state.pop("photos", []), "place": None, "phone": None,
             "asked_place": False, "asked_phone": False, "dept_chosen": False,
         }
@@ -213,6 +251,15 @@ class Conversation:
         if prediction.urgent:
             return await self.submit_urgent(event, state)
         return self.next_question(state)
+
+    async def insist(self, event: Event, state: dict[str, Any], token: str) -> Outcome:
+        """"Submit anyway" under the request to write in Chinese: the kept message becomes a draft."""
+        foreign = state.get("foreign")
+        if foreign is None or foreign["id"] != token:
+            return Outcome([Reply(texts.STALE, edit=True)], toast=texts.STALE)
+        state.pop("foreign")
+        state.pop("draft", None)
+        return await self.start_draft(event, state, foreign["text"], foreign["source"])
 
     async def understand(self, draft: dict[str, Any]) -> Any:
         """Run the NLU on the draft's text and keep what it found."""
@@ -238,14 +285,17 @@ class Conversation:
         """Ask once for what the department will need, then show the draft."""
         draft = state["draft"]
         skip = [[{"text": "跳过", "data": f"c:skip:{draft['id']}"}]]
+        shares = draft.get("channel") == "telegram"  # only Telegram has share-location/contact buttons
         if draft["type"] == TicketType.complaint and not draft["place"] and not draft["asked_place"]:
             draft["asked_place"] = True
             state["step"] = ASK_PLACE
-            return Outcome([Reply(texts.ASK_PLACE, skip, ask="location")])
+            question = texts.ASK_PLACE["telegram" if shares else "web"]
+            return Outcome([Reply(question, skip, ask="location" if shares else None)])
         if draft["wants_callback"] and not draft["phone"] and not draft["asked_phone"]:
             draft["asked_phone"] = True
             state["step"] = ASK_PHONE
-            return Outcome([Reply(texts.ASK_PHONE, skip, ask="contact")])
+            question = texts.ASK_PHONE["telegram" if shares else "web"]
+            return Outcome([Reply(question, skip, ask="contact" if shares else None)])
         state["step"] = CONFIRM
         return Outcome([self.card(draft)])
 
@@ -259,7 +309,9 @@ class Conversation:
             draft["place"] = f"{event.place_name}（{where}）" if event.place_name else f"位置 {where}"
         else:
             if len(event.text) > 200:
-                return Outcome.say("地址太长了，请只写地址（200 字以内）。")
+                return Outcome([Reply("地址太长了，请只写地址（200 字以内）。")], keep_input=True)
+            if not has_words(event.text) and not any(ch.isdigit() for ch in event.text):
+                return Outcome.say("请用文字输入地址，或点“跳过”。", [[{"text": "跳过", "data": f"c:skip:{draft['id']}"}]])
             draft["place"] = event.text.strip()
         return self.next_question(state)
 
@@ -274,7 +326,9 @@ class Conversation:
             found = PHONE.search(event.text.replace(" ", ""))
             if not found:
                 skip = [[{"text": "跳过", "data": f"c:skip:{draft['id']}"}]]
-                return Outcome([Reply("没有识别出电话号码，请输入手机号（11 位）或带区号的座机号。", skip, ask="contact")])
+                shares = draft.get("channel") == "telegram"
+                return Outcome([Reply("没有识别出电话号码，请输入手机号（11 位）或带区号的座机号。", skip,
+                                      ask="contact" if shares else None)])
             draft["phone"] = found.group(1)
         return self.next_question(state)
 
@@ -294,6 +348,8 @@ class Conversation:
         department = self.department_name(draft["department"]) if draft["department"] else None
         if department and draft["needs_review"] and not draft["dept_chosen"]:
             department += "（待派单员确认）"
+        if draft.get("to_dispatcher"):
+            department = "由派单员分派"
         lines = [
             "我理解您的诉求如下，请确认：",
             f"类型：{type_zh(draft['type'])}",
@@ -326,6 +382,10 @@ class Conversation:
             return await self.rate(event, state, parts[1], parts[2])
         if parts[0] == "noreason" and len(parts) == 2:
             return await self.rate_reason(event, state, skipped=parts[1])
+        if parts[0] == "status" and len(parts) == 2:
+            return await self.status_of(event, state, staff, parts[1])
+        if parts[0] == "insist" and len(parts) == 2:
+            return await self.insist(event, state, parts[1])
         outcome = await self.desk.on_button(event, state, staff, parts)
         return outcome if outcome is not None else Outcome.refuse("这个按钮已失效。")
 
@@ -350,8 +410,11 @@ class Conversation:
             return Outcome([self.card(draft, edit=True)], toast="已修改类型")
         if action == "depts":
             return Outcome([Reply("请选择承办单位：", self.department_buttons(draft_id), edit=True)])
+        if action == "dept" and arg == UNSURE:
+            draft["department"], draft["dept_chosen"], draft["to_dispatcher"] = None, True, True
+            return Outcome([self.card(draft, edit=True)], toast="将由派单员分派")
         if action == "dept" and self.app.config.department(arg) is not None:
-            draft["department"], draft["dept_chosen"] = arg, True
+            draft["department"], draft["dept_chosen"], draft["to_dispatcher"] = arg, True, False
             return Outcome([self.card(draft, edit=True)], toast="已修改承办单位")
         if action == "back":
             return Outcome([self.card(draft, edit=True)])
@@ -360,6 +423,7 @@ class Conversation:
     def department_buttons(self, draft_id: str) -> Buttons:
         cells = [{"text": d.name, "data": f"c:dept:{draft_id}:{d.code}"} for d in self.app.config.departments]
         rows = [cells[i : i + 2] for i in range(0, len(cells), 2)]
+        rows.append([{"text": "不确定（由派单员分派）", "data": f"c:dept:{draft_id}:{UNSURE}"}])
         rows.append([{"text": "返回", "data": f"c:back:{draft_id}"}])
         return rows
 
@@ -372,6 +436,7 @@ class Conversation:
             text=draft["text"],
             ticket_type=draft["type"],
             department=draft["department"] if draft["dept_chosen"] else None,
+            to_dispatcher=bool(draft.get("to_dispatcher")),
             phone=draft["phone"],
             location=draft["place"],
             attachments=[("photo", ref) for ref in draft["photos"] if ref],
@@ -379,7 +444,9 @@ class Conversation:
 
     async def submit(self, event: Event, state: dict[str, Any]) -> Outcome:
         """Open the ticket; reply with its number and the date the department must answer by."""
-        draft = state["draft"]
+        draft = state.get("draft")
+        if draft is None:
+            return Outcome.say(texts.NO_DRAFT)
         try:
             result = await run(self.app.tickets.submit, self.submission(event, draft))
         except DomainError as err:
@@ -397,9 +464,12 @@ class Conversation:
             lines.append("派单员将尽快确定承办单位。")
             lines.append(f"预计 {fmt_time(calendar, due)} 前答复您（按工作日计算，自派单起算）。")
         lines.append(f"查询进度：/status {ticket.number}")
+        confirmed = Reply("\n".join(lines))
+        if event.kind != "button":  # typed 提交: no pressed card to mark
+            return Outcome([confirmed])
         card = self.card(draft)
         done = Reply(card.text.rsplit("\n", 1)[0] + "\n（已提交）", edit=True)
-        return Outcome([done, Reply("\n".join(lines))], toast="已提交")
+        return Outcome([done, confirmed], toast="已提交")
 
     async def submit_urgent(self, event: Event, state: dict[str, Any]) -> Outcome:
         """An emergency: tell them to call 110/119/120 at once, and still record it."""
@@ -426,10 +496,20 @@ class Conversation:
             return Outcome.refuse(await self.explain(err))
         label = RATING_LABELS_ZH[Rating(rating)]
         return Outcome(
-            [Reply((event.reply_to_text or f"工单 {number}") + f"\n\n您的评价：{label}", edit=True),
+            [Reply(f"{await self.answered(ticket)}\n\n您的评价：{label}", edit=True),
              Reply(texts.THANKS_RATING.format(rating=label, number=ticket.number))],
             toast="感谢评价",
         )
+
+    async def answered(self, ticket: Ticket) -> str:
+        """The department's latest answer, as its notice said it: what the pressed message showed.
+        Built from the ticket, not from the pressed message, whose text a channel may not have
+        (a web page after a reload, a Telegram message older than 48 hours)."""
+        replies = await run(self.app.tickets.replies, ticket.number)
+        if not replies:
+            return f"工单 {ticket.number}"
+        name = self.department_name(replies[-1].department_code or ticket.department_code)
+        return f"您的工单 {ticket.number} 已由{name}答复：\n{replies[-1].text}"
 
     async def rate_reason(self, event: Event, state: dict[str, Any], skipped: str | None = None) -> Outcome:
         """The reason for 不满意: the ticket goes back to the department (重办)."""
@@ -448,6 +528,41 @@ class Conversation:
         due = fmt_time(self.app.policy.calendar, ticket.answer_due)
         return Outcome.say(f"已记录您的意见。工单 {ticket.number} 已转回{self.department_name(ticket.department_code)}重新办理，"
                            f"须在 {due} 前再次答复您。")
+
+    # -- what still works --------------------------------------------------------------------
+    async def live_buttons(self, datas: set[str], state: dict[str, Any], channel: str, user_id: str) -> set[str]:
+        """The buttons, among `datas`, that a citizen's press would still act on now (a channel that
+        shows an old conversation again disables the others)."""
+        draft, step = state.get("draft"), state.get("step", IDLE)
+        alive: set[str] = set()
+        numbers: dict[str, Ticket | None] = {}
+        citizen_id: int | None = None
+        for data in datas:
+            parts = data.split(":")
+            if parts[0] == "c" and len(parts) >= 3:
+                ok = draft is not None and draft["id"] == parts[2]
+                ok = ok and (parts[1] != "skip" or step in (ASK_PLACE, ASK_PHONE))
+            elif parts[0] == "status":
+                ok = True
+            elif parts[0] == "insist" and len(parts) == 2:
+                ok = (state.get("foreign") or {}).get("id") == parts[1]
+            elif parts[0] == "noreason" and len(parts) == 2:
+                ok = step == RATE_REASON and state.get("subject") == parts[1]
+            elif parts[0] == "rate" and len(parts) == 3:
+                if parts[1] not in numbers:
+                    try:
+                        numbers[parts[1]] = await run(self.app.tickets.get, parts[1])
+                    except NotFound:
+                        numbers[parts[1]] = None
+                if citizen_id is None:
+                    citizen_id = await run(self.app.tickets.citizen_id, channel, user_id)
+                ticket = numbers[parts[1]]
+                ok = ticket is not None and ticket.state == State.answered and ticket.citizen_id == citizen_id
+            else:
+                ok = False  # staff buttons: not a citizen's to press
+            if ok:
+                alive.add(data)
+        return alive
 
     # -- helpers ------------------------------------------------------------------------------
     async def citizen_id(self, event: Event, state: dict[str, Any]) -> int:

@@ -52,6 +52,11 @@ def plain_weekly(app: App, now: datetime) -> tuple[str, list[Path]]:
     return "\n".join(lines), []
 
 
+def urgent_mark(ticket: Ticket) -> str:
+    """Urgent tickets (the NLU's `urgent`: the citizen was sent to 110/119/120) stand out to staff."""
+    return "【紧急】" if ticket.urgent else ""
+
+
 class Desk:
     def __init__(self, app: App, weekly: WeeklyReport | None = None) -> None:
         self.app = app
@@ -148,8 +153,10 @@ class Desk:
             found = [t for s in (State.new, State.returned) for t in await run(self.app.tickets.find, state=s.value)]
             if not found:
                 return Outcome.say("没有待分派的工单。")
-            lines = [f"待分派 {len(found)} 张："] + [
-                f"{t.number}｜{STATE_LABELS_ZH[State(t.state)]}｜{type_zh(t.type)}｜{t.summary}" for t in found[:30]
+            found.sort(key=lambda t: not t.urgent)  # emergencies first, then as before (newest first)
+            lines = [f"待分派 {len(found)} 张（紧急在前）："] + [
+                f"{urgent_mark(t)}{t.number}｜{STATE_LABELS_ZH[State(t.state)]}｜{type_zh(t.type)}｜{t.summary}"
+                for t in found[:30]
             ]
             return Outcome.say("\n".join(lines))
         if staff.role not in DEPARTMENT_ROLES or not staff.department_code:
@@ -166,7 +173,7 @@ class Desk:
         for t in found[:30]:
             overdue = "【超期】" if t.answer_due and t.answer_due < now else ""
             lines.append(
-                f"{overdue}{t.number}｜{STATE_LABELS_ZH[State(t.state)]}｜答复时限 {fmt_time(calendar, t.answer_due)}｜{t.summary}"
+                f"{overdue}{urgent_mark(t)}{t.number}｜{STATE_LABELS_ZH[State(t.state)]}｜答复时限 {fmt_time(calendar, t.answer_due)}｜{t.summary}"
             )
         return Outcome.say("\n".join(lines))
 
@@ -218,7 +225,7 @@ class Desk:
         outcome = self.edited(event, f"✅ {staff.name} 已签收", "已签收",
                               buttons=[[{"text": "退单", "data": f"ret:{ticket.number}"}]])
         outcome.replies.append(Reply(
-            f"已签收工单 {ticket.number}，请在 {due} 前答复：直接回复那条工单消息，或发送 /answer {ticket.number} 答复内容。"
+            f"{urgent_mark(ticket)}已签收工单 {ticket.number}，请在 {due} 前答复：直接回复那条工单消息，或发送 /answer {ticket.number} 答复内容。"
         ))
         return outcome
 

@@ -46,6 +46,7 @@ class Outcome:
     replies: list[Reply] = field(default_factory=list)
     toast: str | None = None  # the short answer to a button press
     alert: bool = False  # show the toast as a dialog (refusals)
+    keep_input: bool = False  # the message was refused or ignored: a channel with a text box keeps it there
 
     @classmethod
     def say(cls, text: str, buttons: Buttons | None = None, **kwargs: object) -> Outcome:

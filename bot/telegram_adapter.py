@@ -13,6 +13,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    MaybeInaccessibleMessage,
     Message,
     ReplyKeyboardMarkup,
     Update,
@@ -126,14 +127,17 @@ class TelegramChannel:
         if query is not None:
             await query.answer(text=outcome.toast, show_alert=outcome.alert)
         for reply in outcome.replies:
-            if reply.edit and query is not None and isinstance(query.message, Message):
-                await self.edit(query.message, reply)
+            if reply.edit and query is not None and query.message is not None:
+                await self.edit(context, query.message, reply)
                 continue
             await self.send(context, event.chat_id, reply)
 
-    async def edit(self, message: Message, reply: Reply) -> None:
+    async def edit(self, context: ContextTypes.DEFAULT_TYPE, message: MaybeInaccessibleMessage, reply: Reply) -> None:
+        """Replace the pressed message; one older than 48 hours comes without its content
+        (InaccessibleMessage) but can still be edited by chat and message id."""
         try:
-            await message.edit_text(reply.text[:MAX_TEXT], reply_markup=markup(reply.buttons))
+            await context.bot.edit_message_text(reply.text[:MAX_TEXT], chat_id=message.chat.id,
+                                                message_id=message.message_id, reply_markup=markup(reply.buttons))
         except BadRequest as err:  # e.g. "message is not modified" when pressed twice
             log.info("edit refused: %s", err)
 

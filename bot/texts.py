@@ -34,8 +34,24 @@ URGENT = (
     "⚠️ 您反映的情况可能十分紧急！请立即拨打 110（报警）、119（火警）或 120（急救），"
     "不要等待热线答复。\n我们也已记录您的留言。"
 )
-ASK_PLACE = "请问这件事发生在哪里？请输入具体地址（如：XX区XX路XX号XX小区），或点下方按钮发送位置。"
-ASK_PHONE = "您希望承办单位电话联系您。请输入您的手机号码，或点下方按钮分享联系方式。"
+# Questions per channel: only Telegram has buttons that share a location or a contact.
+ASK_PLACE = {
+    "telegram": "请问这件事发生在哪里？请输入具体地址（如：XX区XX路XX号XX小区），或点下方按钮发送位置。",
+    "web": "请问这件事发生在哪里？请直接输入具体地址（如：XX区XX路XX号XX小区）；不便提供可点“跳过”。",
+}
+ASK_PHONE = {
+    "telegram": "您希望承办单位电话联系您。请输入您的手机号码，或点下方按钮分享联系方式。",
+    "web": "您希望承办单位电话联系您。请输入您的手机号码（11 位）或带区号的座机号；不便提供可点“跳过”。",
+}
+NOT_CHINESE = (
+    "请用中文描述您的诉求；如需英文服务请致电{number}。\n"
+    "Please describe your request in Chinese, or call {number} for help in English.\n"
+    "如仍要提交这条留言，请点下方按钮，派单员会阅读后处理。"
+)
+INSIST = "仍然提交 / Submit anyway"
+NO_WORDS = "没有看到文字内容。请用文字描述您遇到的问题，例如：“XX小区门口的路灯坏了一个星期”。"
+ADD_WORDS = "请用文字补充您的诉求；确认无误请点“提交”或回复“提交”。"
+NO_TICKETS = "您还没有提交过诉求。直接用文字描述即可。"
 NO_DRAFT = "请先用文字描述您要反映的问题。"
 CANCELLED = "已取消，这条诉求没有提交。您可以随时重新描述。"
 STALE = "这条诉求已经处理过或已取消，按钮已失效。"

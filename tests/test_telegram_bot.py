@@ -18,6 +18,7 @@ from bot.telegram_adapter import build_application
 from hotline.bootstrap import App, bootstrap
 from tests.botapi_server import BotApiServer, User
 from tests.conftest import FakeClock, make_settings
+from tests.factories import people
 from tickets.delivery import deliver_pending
 from tickets.directory import Directory
 from tickets.models import Attachment, Notice, Ticket
@@ -266,6 +267,50 @@ async def test_urgent_message_is_told_to_call_emergency_numbers_and_recorded(
     said = await server.reply_to(CITIZEN.id, lambda: server.text(CITIZEN, "楼下饭店着火了，有人被困在二楼"))
     assert "119" in said and "记录编号" in said
     assert len(tickets(hotline)) == 1
+
+
+async def test_urgent_ticket_is_marked_in_the_dispatchers_review_and_inbox(
+    hotline: App, server: BotApiServer, bot: dict[str, Any]
+) -> None:
+    await join(hotline, server, DISPATCHER, "dispatcher", None)
+    said = await server.reply_to(CITIZEN.id, lambda: server.text(CITIZEN, "楼下饭店着火了，有人被困在二楼"))
+    number = said.split("记录编号：")[1].strip()
+    await deliver(hotline)
+    review = server.bot_message(DISPATCHER.id, number)
+    assert "【待分派】" in review["text"] and "【紧急】" in review["text"]
+    inbox = await server.reply_to(DISPATCHER.id, lambda: server.text(DISPATCHER, "/inbox"))
+    assert f"【紧急】{number}" in inbox
+    status = await server.reply_to(DISPATCHER.id, lambda: server.text(DISPATCHER, f"/status {number}"))
+    assert status.startswith(f"【紧急】工单 {number}")
+
+
+async def test_rating_keeps_the_answer_even_when_telegram_no_longer_shows_the_message(
+    hotline: App, server: BotApiServer, bot: dict[str, Any]
+) -> None:
+    number = await file_complaint(server, CITIZEN)
+    who = people(hotline)
+    hotline.tickets.accept(number, who["housing_staff"])
+    hotline.tickets.answer(number, who["housing_staff"], "已安排维修师傅明天上门。")
+    await deliver(hotline)
+    answer = server.bot_message(CITIZEN.id, "明天上门")
+    # A message older than 48 hours reaches the bot as InaccessibleMessage: no text, date 0.
+    old = {"message_id": answer["message_id"], "chat": answer["chat"], "date": 0}
+    thanks = await server.reply_to(CITIZEN.id, lambda: server.press(CITIZEN, old, f"rate:{number}:satisfied"))
+    assert "感谢您的评价" in thanks
+    edited = server.messages[answer["message_id"]]
+    assert "已安排维修师傅明天上门。" in edited["text"] and edited["text"].endswith("您的评价：满意")
+    assert "reply_markup" not in edited
+
+
+async def test_telegram_asks_for_the_place_with_a_location_button_and_typed_cancel_cancels(
+    hotline: App, server: BotApiServer, bot: dict[str, Any]
+) -> None:
+    asked = await server.reply_to(CITIZEN.id, lambda: server.text(CITIZEN, COMPLAINT))
+    assert "在哪里" in asked and "发送位置" in asked
+    keyboard = server.sent(chat_id=CITIZEN.id)[-1]["reply_markup"]["keyboard"]
+    assert any(cell.get("request_location") for row in keyboard for cell in row)
+    cancelled = await server.reply_to(CITIZEN.id, lambda: server.text(CITIZEN, "取消"))
+    assert "已取消" in cancelled and tickets(hotline) == []
 
 
 async def test_flooding_is_slowed_politely_once(hotline: App, server: BotApiServer, bot: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from hotline.bootstrap import App
 from tests.botapi_server import free_port
+from tests.conftest import FakeClock
 from tests.factories import people
 from tickets.delivery import deliver_pending
 from tickets.states import State
@@ -113,8 +114,77 @@ def test_web_chat_in_headless_chromium_files_a_ticket(served: str, hotline_sqlit
         page.get_by_role("button", name="市住房和城乡建设局").click()
         page.get_by_text("承办单位：市住房和城乡建设局").wait_for()
         page.get_by_role("button", name="提交").click()
-        page.get_by_text("工单号").wait_for()
+        page.get_by_text("已受理，工单号").wait_for()
         page.screenshot(path=str(ARTIFACTS / "web_chat.png"), full_page=True)
         browser.close()
     found = hotline_sqlite.tickets.find()
     assert len(found) == 1 and found[0].department_code == "housing" and found[0].channel == "web"
+
+
+@pytest.mark.slow
+def test_web_chat_in_headless_chromium_survives_a_reload_keeps_refused_text_and_rates(
+    served: str, hotline_sqlite: App, clock: FakeClock
+) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip("browser test skipped: /usr/bin/chromium is absent (run `bash scripts/system-deps` as root)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    limit = hotline_sqlite.config.bot.max_message_chars
+    no_emoji = "!/\\p{Extended_Pictographic}/u.test(document.body.innerText)"
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=args, headless=True)
+        page = browser.new_page(viewport={"width": 420, "height": 860}, locale="zh-CN")
+        page.goto(served + "/chat")
+        page.get_by_text("个人信息说明").wait_for()
+
+        # A refused message stays in the box, with the limit said.
+        page.fill("#text", "漏" * 6000)
+        page.click("button.send")
+        page.get_by_text(f"超过了 {limit} 字的上限").wait_for()
+        assert len(page.input_value("#text")) == 6000 and page.locator(".msg.me").count() == 0
+        assert f"/ {limit} 字" in page.inner_text("#count")
+
+        # A pending draft comes back after a reload, with buttons that work.
+        page.fill("#text", COMPLAINT)
+        page.click("button.send")
+        page.get_by_text("发生在哪里").wait_for()
+        assert page.input_value("#text") == ""
+        page.fill("#text", "幸福小区5栋")
+        page.click("button.send")
+        page.get_by_text("请确认").wait_for()
+        page.reload()
+        page.get_by_text("请确认").wait_for()
+        assert page.locator(".msg.me").get_by_text(COMPLAINT).count() == 1 and page.get_by_text("个人信息说明").count() == 1
+        page.screenshot(path=str(ARTIFACTS / "web_chat_restored.png"), full_page=True)
+        page.get_by_role("button", name="提交").click()
+        page.get_by_text("已受理，工单号").wait_for()
+        assert page.locator(".bubble svg.icon").count() >= 1 and page.evaluate(no_emoji)
+
+        # Quick buttons instead of commands.
+        page.get_by_role("button", name="我的工单").click()
+        page.get_by_text("您最近的工单").wait_for()
+        (ticket,) = hotline_sqlite.tickets.find()
+        assert ticket.state == State.assigned and ticket.department_code == "housing"
+        page.get_by_role("button", name=f"查看 {ticket.number}（已派单）").click()
+        page.get_by_text("状态：已派单").wait_for()
+
+        # The department answers; rating keeps the answer; a reload shows it rated, without buttons.
+        who, number = people(hotline_sqlite), ticket.number
+        clock.advance(hours=3)
+        hotline_sqlite.tickets.accept(number, who["housing_staff"])
+        hotline_sqlite.tickets.answer(number, who["housing_staff"], "已安排维修师傅明天上门。")
+        deliver_pending(hotline_sqlite.engine, hotline_sqlite.notifier, hotline_sqlite.now())
+        notice = page.locator(".msg.notice")
+        notice.get_by_role("button", name="满意", exact=True).click(timeout=15000)
+        notice.get_by_text("您的评价：满意").wait_for()
+        assert "已安排维修师傅明天上门。" in notice.inner_text()
+        page.reload()
+        page.locator(".msg.notice").get_by_text("您的评价：满意").wait_for()
+        assert "已安排维修师傅明天上门。" in page.locator(".msg.notice").inner_text()
+        assert page.locator(".msg.notice button:enabled").count() == 0
+        assert page.evaluate(no_emoji)
+        page.screenshot(path=str(ARTIFACTS / "web_chat_rated.png"), full_page=True)
+        browser.close()
+    assert hotline_sqlite.tickets.get(number).state == State.closed

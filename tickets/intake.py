@@ -43,6 +43,7 @@ class Submission:
     phone: str | None = None
     location: str | None = None
     attachments: Sequence[tuple[str, str]] = ()  # (kind, ref)
+    to_dispatcher: bool = False  # the citizen did not know the department: a dispatcher routes it
 
 
 def get_or_create_citizen(session: Session, ref: CitizenRef, now: datetime) -> Citizen:
@@ -103,7 +104,7 @@ def create_ticket(
     prediction = classifier.classify(text)
     citizen = get_or_create_citizen(session, submission.citizen, now)
     ticket_type = submission.ticket_type or prediction.type
-    department = submission.department or prediction.department
+    department = None if submission.to_dispatcher else (submission.department or prediction.department)
     if department not in known_departments:
         department = None
     # A citizen's explicit choice of department settles the routing; otherwise trust the model

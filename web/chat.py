@@ -2,7 +2,8 @@
 
 The page posts each message or button press as an event and renders the replies; answers from
 departments (outbox notices to this citizen) are fetched by polling. A cookie names the session,
-which is the citizen's identity on this channel.
+which is the citizen's identity on this channel. The conversation is kept on the server
+(web/chat_log.py), so a reload shows it again with the buttons that still work.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, Field
 
 from bot.conversation import Conversation
-from bot.events import Event, Outcome
+from bot.events import Event
 from bot.store import BotStore
 from hotline.bootstrap import App
+from web import chat_log
+from web.chat_log import ChatLog
 
 CHANNEL = "web"
 COOKIE = "hotline_chat"
@@ -37,39 +40,50 @@ class ChatEvent(BaseModel):
     kind: str = Field(pattern=r"^(text|button)$")
     text: str = Field(default="", max_length=50_000)
     data: str = Field(default="", max_length=120)
-
-
-def outcome_json(outcome: Outcome) -> dict[str, Any]:
-    return {
-        "replies": [{"text": r.text, "buttons": r.buttons, "edit": r.edit} for r in outcome.replies],
-        "toast": outcome.toast,
-        "alert": outcome.alert,
-    }
+    message: str = Field(default="", max_length=40)  # for a button: the id of the message it is on
+    label: str = Field(default="", max_length=40)  # how the page showed a command (我的工单 for /mytickets)
 
 
 def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
     chat = APIRouter(prefix="/chat", tags=["web chat"])
     talk = conversation or Conversation(hotline)
     store = BotStore(hotline.engine)
+    log_store = ChatLog(store)
     uploads = hotline.settings.env.home / "uploads" / "chat"
+    # One session's events, resume and its transcript are handled one at a time (a page that sends
+    # while a poll or another tab is busy would otherwise lose a write).
+    locks = [asyncio.Lock() for _ in range(64)]
 
     def session_of(value: str | None) -> str:
         if not value or len(value) > 64:
             raise HTTPException(status_code=401, detail="no chat session: open /chat first")
         return value
 
-    async def respond(session: str, event: Event) -> dict[str, Any]:
-        if not await asyncio.to_thread(store.claim_update, CHANNEL, f"{session}:{event.event_id}"):
-            return {"replies": [], "toast": None, "alert": False, "duplicate": True}
-        state = await asyncio.to_thread(store.load, CHANNEL, "user", session) or {}
-        outcome = await talk.handle(event, state)
-        await asyncio.to_thread(store.save, CHANNEL, "user", session, state)
-        return outcome_json(outcome)
+    def lock_of(session: str) -> asyncio.Lock:
+        return locks[hash(session) % len(locks)]
+
+    async def respond(session: str, event: Event, shown: str | None = None, pressed: str | None = None) -> dict[str, Any]:
+        """Handle one event; `shown` is how the page showed the citizen's message (None: not shown)."""
+        async with lock_of(session):
+            if not await asyncio.to_thread(store.claim_update, CHANNEL, f"{session}:{event.event_id}"):
+                return {"replies": [], "toast": None, "alert": False, "keep_input": False, "duplicate": True}
+            state = await asyncio.to_thread(store.load, CHANNEL, "user", session) or {}
+            log = await asyncio.to_thread(log_store.load, session)
+            outcome = await talk.handle(event, state)
+            now = hotline.now()
+            if shown is not None and not outcome.keep_input:
+                chat_log.add(log, "me", shown, [], now)
+            replies = chat_log.record(log, outcome, pressed, now)
+            await asyncio.to_thread(store.save, CHANNEL, "user", session, state)
+            await asyncio.to_thread(log_store.save, session, log, now)
+        return {"replies": replies, "toast": outcome.toast, "alert": outcome.alert, "keep_input": outcome.keep_input}
 
     @chat.get("", response_class=HTMLResponse)
     def page(response: Response, hotline_chat: str | None = Cookie(default=None)) -> HTMLResponse:
         city = hotline.config.city
-        html = TEMPLATES.get_template("chat.html").render(city=city.name, number=city.hotline_number)
+        html = TEMPLATES.get_template("chat.html").render(
+            city=city.name, number=city.hotline_number, max_chars=hotline.config.bot.max_message_chars
+        )
         page_response = HTMLResponse(html)
         if not hotline_chat:
             page_response.set_cookie(COOKIE, secrets.token_urlsafe(18), max_age=3600 * 24 * 365, httponly=True,
@@ -82,12 +96,32 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
         common: dict[str, Any] = {"channel": CHANNEL, "user_id": session, "chat_id": session, "event_id": body.id}
         if body.kind == "button":
             event = Event(kind="button", data=body.data, **common)
-        elif body.text.startswith("/"):
+            return await respond(session, event, pressed=body.message or None)
+        if body.text.startswith("/"):
             head, _, args = body.text.partition(" ")
             event = Event(kind="command", command=head[1:].lower(), args=args, text=body.text, **common)
         else:
             event = Event(kind="text", text=body.text, **common)
-        return await respond(session, event)
+        return await respond(session, event, shown=body.label or body.text)
+
+    @chat.post("/api/resume")
+    async def resume(hotline_chat: str | None = Cookie(default=None)) -> dict[str, Any]:
+        """The conversation so far, for a page that was (re)loaded; the welcome on a first visit."""
+        session = session_of(hotline_chat)
+        async with lock_of(session):
+            log = await asyncio.to_thread(log_store.load, session)
+            state = await asyncio.to_thread(store.load, CHANNEL, "user", session) or {}
+            if not log["messages"]:
+                welcome = Event(channel=CHANNEL, user_id=session, chat_id=session, event_id="start", kind="command",
+                                command="start", text="/start")
+                chat_log.record(log, await talk.handle(welcome, state), None, hotline.now())
+                await asyncio.to_thread(log_store.save, session, log, hotline.now())
+        citizen_id = await asyncio.to_thread(hotline.tickets.citizen_id, CHANNEL, session)
+        found = await asyncio.to_thread(hotline.tickets.citizen_notices, citizen_id, 0, 500)
+        messages = chat_log.history(log, found)
+        datas = {b["data"] for m in messages for row in m["buttons"] for b in row}
+        chat_log.mark_live(messages, await talk.live_buttons(datas, state, CHANNEL, session))
+        return {"messages": messages, "after": max((n.id or 0 for n in found), default=0)}
 
     @chat.post("/api/photo")
     async def post_photo(request: Request, photo: UploadFile = File(...),
@@ -105,7 +139,7 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
         ref = str((uploads / name).relative_to(hotline.settings.env.home))
         event = Event(channel=CHANNEL, user_id=session, chat_id=session, event_id=f"photo:{name}", kind="photo",
                       file_ref=ref)
-        return await respond(session, event)
+        return await respond(session, event, shown=f"📷 {(photo.filename or name)[:80]}")
 
     @chat.get("/api/notices")
     async def notices(after: int = 0, hotline_chat: str | None = Cookie(default=None)) -> dict[str, Any]:

@@ -1,0 +1,269 @@
+"""What a citizen meets in the web chat, over HTTP: the conversation survives a reload, typed words act
+like the buttons, odd input gets a sensible answer, a rating keeps the answer it rates, and urgent
+tickets stay marked for the people who handle them."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlmodel import select
+
+from hotline.bootstrap import App
+from tests.factories import people
+from tickets.delivery import deliver_pending
+from tickets.models import Notice
+from tickets.states import State
+from web.app import create_app
+
+COMPLAINT = "我家楼上天天漏水，物业一直不管，开发商也不理"
+SURE_OF_HOUSING = "幸福小区物业乱收费，开发商交房后房屋漏水也不管"
+_ids = itertools.count(1)
+
+
+class Citizen:
+    """One browser: a cookie, and the messages the page would send."""
+
+    def __init__(self, hotline: App) -> None:
+        self.client = TestClient(create_app(hotline))
+        self.client.get("/chat")
+
+    def say(self, text: str, label: str = "") -> dict[str, Any]:
+        body = {"id": f"m{next(_ids)}", "kind": "text", "text": text, "label": label}
+        response = self.client.post("/chat/api/events", json=body)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def press(self, data: str, message: str = "") -> dict[str, Any]:
+        body = {"id": f"b{next(_ids)}", "kind": "button", "data": data, "message": message}
+        return self.client.post("/chat/api/events", json=body).json()
+
+    def resume(self) -> dict[str, Any]:
+        response = self.client.post("/chat/api/resume")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def notices(self) -> list[dict[str, Any]]:
+        return self.client.get("/chat/api/notices").json()["notices"]
+
+
+def data_of(reply: dict[str, Any], prefix: str) -> str:
+    return next(b["data"] for row in reply["buttons"] for b in row if b["data"].startswith(prefix))
+
+
+def labels(reply: dict[str, Any]) -> list[str]:
+    return [b["text"] for row in reply["buttons"] for b in row]
+
+
+def live(entry: dict[str, Any]) -> list[str]:
+    return [b["data"] for row in entry["buttons"] for b in row if b.get("live", True)]
+
+
+def to_card(citizen: Citizen, text: str = COMPLAINT) -> dict[str, Any]:
+    """Describe a problem and answer the place question: the draft card with its buttons."""
+    reply = citizen.say(text)["replies"][0]
+    if "在哪里" in reply["text"]:
+        reply = citizen.say("幸福小区5栋")["replies"][0]
+    assert "请确认" in reply["text"]
+    return reply
+
+
+def file_to_housing(citizen: Citizen) -> str:
+    card = to_card(citizen)
+    picker = citizen.press(data_of(card, "c:depts:"), card["id"])["replies"][0]
+    card = citizen.press(data_of(picker, "c:dept:"), card["id"])["replies"][0]
+    done = citizen.press(data_of(card, "c:submit:"), card["id"])
+    return str(done["replies"][-1]["text"].split("工单号：")[1].split("\n")[0])
+
+
+# -- 1. a rating keeps the answer ------------------------------------------------------------------
+def test_rating_keeps_the_departments_answer_and_adds_the_rating_below_it(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    number = file_to_housing(citizen)
+    who = people(hotline)
+    hotline.tickets.accept(number, who["housing_staff"])
+    hotline.tickets.answer(number, who["housing_staff"], "已安排维修师傅明天上门。")
+    deliver_pending(hotline.engine, hotline.notifier, hotline.now())
+    notice = citizen.notices()[0]
+
+    rated = citizen.press(data_of(notice, "rate:"), f"n{notice['id']}")  # 满意
+    edited = rated["replies"][0]
+    assert edited["edit"] and edited["id"] == f"n{notice['id']}"
+    assert "已安排维修师傅明天上门。" in edited["text"] and edited["text"].rstrip().endswith("您的评价：满意")
+    assert edited["buttons"] == []
+
+    restored = next(m for m in citizen.resume()["messages"] if m["id"] == f"n{notice['id']}")
+    assert "已安排维修师傅明天上门。" in restored["text"] and "您的评价：满意" in restored["text"]
+    assert live(restored) == []
+
+
+# -- 2. a reload restores the conversation ---------------------------------------------------------
+def test_reload_restores_the_conversation_with_the_pending_drafts_buttons(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    first = citizen.resume()["messages"]
+    assert len(first) == 1 and "个人信息说明" in first[0]["text"]  # the welcome, once
+    card = to_card(citizen)
+
+    restored = citizen.resume()["messages"]
+    assert [m["from"] for m in restored][:2] == ["bot", "me"] and restored[1]["text"] == COMPLAINT
+    assert len([m for m in restored if "个人信息说明" in m["text"]]) == 1  # a reload does not greet again
+    last = restored[-1]
+    assert last["id"] == card["id"] and "请确认" in last["text"]
+    assert {label for row in last["buttons"] for label in [b["text"] for b in row]} >= {"提交", "改类型", "改部门", "取消"}
+    assert all(b.get("live", True) for row in last["buttons"] for b in row)
+
+    done = citizen.press(data_of(last, "c:submit:"), last["id"])
+    assert "工单号" in done["replies"][-1]["text"]
+    after = citizen.resume()["messages"]
+    card_again = next(m for m in after if m["id"] == card["id"])
+    assert "已提交" in card_again["text"] and live(card_again) == []
+    assert "工单号" in after[-1]["text"]
+
+
+def test_buttons_that_can_no_longer_act_come_back_disabled(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    number = file_to_housing(citizen)
+    who = people(hotline)
+    hotline.tickets.accept(number, who["housing_staff"])
+    hotline.tickets.answer(number, who["housing_staff"], "已处理。")
+    deliver_pending(hotline.engine, hotline.notifier, hotline.now())
+    notice = citizen.notices()[0]
+    status = citizen.say(f"/status {number}")["replies"][0]
+    assert live({"buttons": status["buttons"]})  # rating buttons under the status while answered
+    citizen.press(f"rate:{number}:satisfied", status["id"])  # rated from the status message
+
+    restored = {m["id"]: m for m in citizen.resume()["messages"]}
+    assert live(restored[f"n{notice['id']}"]) == []  # the notice's rating buttons are dead now
+    assert restored[f"n{notice['id']}"]["buttons"]  # shown disabled, not silently dropped
+
+
+def test_typed_submit_files_the_draft_instead_of_joining_its_text(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    to_card(citizen)
+    said = citizen.say("提交")
+    assert "工单号" in said["replies"][-1]["text"]
+    (ticket,) = hotline.tickets.find()
+    assert "提交" not in ticket.text and ticket.text.startswith(COMPLAINT)
+
+
+def test_typed_cancel_and_confirm_act_like_the_buttons(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    to_card(citizen)
+    assert "已取消" in citizen.say("取消")["replies"][0]["text"]
+    assert hotline.tickets.find() == []
+    reply = citizen.say(COMPLAINT)["replies"][0]
+    assert "在哪里" in reply["text"]
+    said = citizen.say("确认")  # at the place question: file it without a place
+    assert "工单号" in said["replies"][-1]["text"]
+    assert [t.text for t in hotline.tickets.find()] == [COMPLAINT]
+
+
+# -- 3. English, and questions that fit the channel ------------------------------------------------
+def test_web_chat_asks_for_a_typed_address_without_a_location_button(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    asked = citizen.say(COMPLAINT)["replies"][0]
+    assert "在哪里" in asked["text"] and "输入" in asked["text"]
+    assert "按钮发送位置" not in asked["text"] and "位置" not in asked["text"].split("？", 1)[1]
+
+
+def test_english_message_gets_chinese_and_english_help_and_may_still_be_filed(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    said = citizen.say("The street light outside my building has been broken for a week")["replies"][0]
+    assert "请用中文描述" in said["text"] and "12345" in said["text"]
+    assert "Please describe your request in Chinese" in said["text"]
+    assert "请确认" not in said["text"]
+    insist = citizen.press(data_of(said, "insist:"), said["id"])["replies"][0]
+    if "在哪里" in insist["text"]:
+        insist = citizen.say("No. 5 Renmin Road")["replies"][0]
+    assert "请确认" in insist["text"]
+    done = citizen.press(data_of(insist, "c:submit:"), insist["id"])
+    assert "工单号" in done["replies"][-1]["text"]
+    (ticket,) = hotline.tickets.find()
+    assert ticket.text.startswith("The street light") and ticket.state == State.new  # a dispatcher reads it
+
+
+def test_a_second_english_message_goes_ahead(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    assert "请用中文" in citizen.say("Hello, I want to complain about noise")["replies"][0]["text"]
+    reply = citizen.say("Loud music every night at the bar downstairs")["replies"][0]
+    assert "请用中文" not in reply["text"]
+    if "在哪里" in reply["text"]:
+        reply = citizen.say("跳过")["replies"][0]
+    assert "请确认" in reply["text"]
+    citizen.press(data_of(reply, "c:submit:"), reply["id"])
+    (ticket,) = hotline.tickets.find()
+    assert ticket.text == "Hello, I want to complain about noise\nLoud music every night at the bar downstairs"
+
+
+# -- 4. emoji or punctuation only ------------------------------------------------------------------
+def test_emoji_or_punctuation_only_asks_for_words_and_makes_no_draft(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    for text in ("😡😡😡", "？？？！！", "👍"):
+        reply = citizen.say(text)["replies"][0]
+        assert "文字" in reply["text"] and "请确认" not in reply["text"] and not reply["buttons"]
+    reply = citizen.say("小区门口的路灯坏了")["replies"][0]
+    assert "😡" not in reply["text"]
+    card = to_card(citizen, "另外小区垃圾没人清运") if "请确认" not in reply["text"] else reply
+    assert "😡" not in card["text"]
+
+
+# -- 5. a citizen who does not know the department -------------------------------------------------
+def test_not_sure_of_the_department_sends_the_ticket_to_a_dispatcher(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    card = to_card(citizen, SURE_OF_HOUSING)
+    assert "市住房和城乡建设局" in card["text"]  # the keyword router is sure of it
+    picker = citizen.press(data_of(card, "c:depts:"), card["id"])["replies"][0]
+    assert "不确定（由派单员分派）" in labels(picker)
+    unsure = next(b["data"] for row in picker["buttons"] for b in row if b["text"].startswith("不确定"))
+    card = citizen.press(unsure, card["id"])["replies"][0]
+    assert "承办单位：由派单员分派" in card["text"]
+    citizen.press(data_of(card, "c:submit:"), card["id"])
+    (ticket,) = hotline.tickets.find()
+    assert ticket.state == State.new and ticket.department_code is None and ticket.needs_review
+
+
+# -- 6. a refused message stays with the citizen ---------------------------------------------------
+def test_too_long_message_is_refused_with_the_limit_and_not_kept_in_the_conversation(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    limit = hotline.config.bot.max_message_chars
+    said = citizen.say("漏" * 6000)
+    assert said["keep_input"] is True
+    assert f"{limit} 字" in said["replies"][0]["text"] and "6000" in said["replies"][0]["text"]
+    assert all(m["text"] != "漏" * 6000 for m in citizen.resume()["messages"])
+    assert citizen.say(COMPLAINT)["keep_input"] is False
+
+
+# -- 7. my tickets and status without typing commands ----------------------------------------------
+def test_status_without_a_number_offers_the_citizens_tickets(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    assert "还没有" in citizen.say("/status", label="查询进度")["replies"][0]["text"]
+    number = file_to_housing(citizen)
+    offer = citizen.say("/status", label="查询进度")["replies"][0]
+    shown = citizen.press(data_of(offer, f"status:{number}"), offer["id"])["replies"][0]
+    assert f"工单 {number}" in shown["text"] and "状态：已派单" in shown["text"]
+    mine = citizen.say("/mytickets", label="我的工单")["replies"][0]
+    assert number in mine["text"] and data_of(mine, "status:") == f"status:{number}"
+    shown_as = [m["text"] for m in citizen.resume()["messages"] if m["from"] == "me"]
+    assert shown_as[-2:] == ["查询进度", "我的工单"]
+
+
+# -- 8. urgent ---------------------------------------------------------------------------------------
+def test_urgent_message_is_told_to_call_and_its_ticket_is_marked_for_dispatchers(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    said = citizen.say("楼下饭店着火了，有人被困在二楼")["replies"][0]
+    assert "119" in said["text"] and "记录编号" in said["text"]
+    (ticket,) = hotline.tickets.find()
+    assert ticket.urgent
+    with hotline.tickets.unit_of_work() as session:
+        review = session.exec(select(Notice).where(Notice.kind == "review")).one()
+    assert "【紧急】" in review.text
+
+
+def test_urgent_words_added_to_a_draft_are_filed_at_once(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    to_card(citizen)
+    said = citizen.say("现在楼道里冒烟了，好像着火了")["replies"][0]
+    assert "119" in said["text"] and "记录编号" in said["text"]
+    (ticket,) = hotline.tickets.find()
+    assert ticket.urgent and "着火" in ticket.text

@@ -1,0 +1,111 @@
+"""The web chat's recent conversation, kept on the server so that a reload shows it again.
+
+One JSON document per chat session in the bot's store (kind "transcript"): what the citizen wrote,
+what the bot answered, and the later state of every message whose button changed it (a submitted
+draft card, a rated answer). Notices (departments' answers) stay in the outbox; the history
+interleaves them by time and lays the recorded edits over them. Messages are ids "m<serial>",
+notices "n<notice id>"; the page names the message whose button was pressed with that id.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.events import Buttons, Outcome
+from bot.store import BotStore
+from tickets.models import Notice
+from tickets.timeutil import ensure_aware
+
+CHANNEL = "web"
+KIND = "transcript"
+KEEP = 200  # messages kept per session; older ones drop off
+KEEP_EDITS = 100
+
+
+def empty() -> dict[str, Any]:
+    return {"serial": 0, "messages": [], "edits": {}}
+
+
+class ChatLog:
+    def __init__(self, store: BotStore) -> None:
+        self.store = store
+
+    def load(self, session: str) -> dict[str, Any]:
+        return self.store.load(CHANNEL, KIND, session) or empty()
+
+    def save(self, session: str, log: dict[str, Any], now: datetime) -> None:
+        log["messages"] = log["messages"][-KEEP:]
+        edits = log["edits"]
+        for key in list(edits)[:-KEEP_EDITS]:
+            del edits[key]
+        self.store.save(CHANNEL, KIND, session, log, now)
+
+
+def add(log: dict[str, Any], who: str, text: str, buttons: Buttons, now: datetime) -> str:
+    log["serial"] += 1
+    ident = f"m{log['serial']}"
+    log["messages"].append({"id": ident, "from": who, "text": text, "buttons": buttons, "at": now.isoformat()})
+    return ident
+
+
+def record(log: dict[str, Any], outcome: Outcome, pressed: str | None, now: datetime) -> list[dict[str, Any]]:
+    """Write the bot's replies into the log; return them as the page renders them (with ids).
+    A reply that edits the pressed message replaces that message's text and buttons."""
+    shown = []
+    for reply in outcome.replies:
+        if reply.edit and pressed:
+            edit(log, pressed, reply.text, reply.buttons)
+            shown.append({"id": pressed, "text": reply.text, "buttons": reply.buttons, "edit": True})
+        else:
+            ident = add(log, "bot", reply.text, reply.buttons, now)
+            shown.append({"id": ident, "text": reply.text, "buttons": reply.buttons, "edit": False})
+    return shown
+
+
+def edit(log: dict[str, Any], ident: str, text: str, buttons: Buttons) -> None:
+    if ident.startswith("n"):
+        log["edits"][ident] = {"text": text, "buttons": buttons}
+        return
+    for message in log["messages"]:
+        if message["id"] == ident:
+            message["text"], message["buttons"] = text, buttons
+
+
+def history(log: dict[str, Any], notices: list[Notice]) -> list[dict[str, Any]]:
+    """Messages and notices in the order they happened, newest KEEP; buttons as recorded."""
+    items = [(datetime.fromisoformat(m["at"]), 0, dict(m)) for m in log["messages"]]
+    for n in notices:
+        ident = f"n{n.id}"
+        shown = log["edits"].get(ident, {"text": n.text, "buttons": n.buttons})
+        at = ensure_aware(n.sent_at or n.created_at)
+        items.append((at, 1, {"id": ident, "from": "notice", "text": shown["text"], "buttons": shown["buttons"],
+                              "at": at.isoformat()}))
+    items.sort(key=lambda item: (item[0], item[1]))
+    return [item[2] for item in items][-KEEP:]
+
+
+def superseded(messages: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(message id, data) of draft buttons shown again by a later message: only the latest copy of a
+    draft's buttons is offered (a card is re-sent whenever the citizen adds text)."""
+    latest: dict[str, str] = {}
+    for message in messages:
+        for row in message["buttons"]:
+            for b in row:
+                if b["data"].startswith("c:"):
+                    latest[b["data"].split(":")[2]] = message["id"]
+    return {
+        (message["id"], b["data"])
+        for message in messages for row in message["buttons"] for b in row
+        if b["data"].startswith("c:") and latest.get(b["data"].split(":")[2]) != message["id"]
+    }
+
+
+def mark_live(messages: list[dict[str, Any]], alive: set[str]) -> None:
+    """Every button gets `live`: false for one whose action is no longer possible."""
+    old = superseded(messages)
+    for message in messages:
+        message["buttons"] = [
+            [{**b, "live": b["data"] in alive and (message["id"], b["data"]) not in old} for b in row]
+            for row in message["buttons"]
+        ]
