@@ -46,10 +46,12 @@ def test_function_and_question_words_are_not_places(text: str) -> None:
     assert place_in(text, WORDS) is None
 
 
-def test_the_departments_keywords_come_before_the_common_list() -> None:
-    words = vocabulary(["管网"])
-    assert words[0] == "管网" and "垃圾" in words
-    assert issue_label("小区垃圾堆在管网检修口上", words) == "管网"
+def test_the_issue_is_the_word_named_first_not_a_contact_detail_at_the_end() -> None:
+    words = vocabulary(["摊贩", "身份证", "垃圾", "垃圾分类", "管网"])
+    assert words[0] in ("垃圾分类", "身份证") and "停水" in words  # the common list is added
+    text = "请问建设大道摊贩方面的政策是怎样的，需要准备哪些材料？本人身份证号110101199001011234。"
+    assert issue_label(text, words) == "建设大道·摊贩"
+    assert issue_label("小区垃圾分类怎么做，垃圾堆在管网检修口上", words) == "垃圾分类"
 
 
 def _labelled(*labels: tuple[str, int]) -> list[HotIssue]:

@@ -77,10 +77,28 @@ def test_dashboard_and_public_page_in_headless_chromium(demo_city: str, hotline_
         received = page.locator('#city [data-figure="received"] b').inner_text()
         assert int(received) > 50
         page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+        channels = page.inner_text("#channels")
+        assert "电话" in channels and "网页" in channels and not re.search(r"phone|web|telegram", channels)
+        overdue_links = page.eval_on_selector_all("#overdue a", "links => links.map(a => a.getAttribute('href'))")
+        assert overdue_links and all(re.fullmatch(r"/workbench/ticket/\d{8}-\d{4}", h) for h in overdue_links)
+        labels = page.eval_on_selector_all("#hot tr td:first-child", "cells => cells.map(c => c.innerText)")
+        assert labels and not [label for label in labels if re.search(r"哪里|这里|那里|我们|请问", label)]
 
         page.select_option("#week", "2026-W46")
         page.wait_for_url(re.compile(r".*week=2026-W46.*"))
         assert "2026-11-09 至 2026-11-15" in page.content()
+
+        assert "本周（截至目前）" in page.inner_text("#week")
+        page.select_option("#week", "2026-W48")
+        page.wait_for_url(re.compile(r".*week=2026-W48.*"))
+        assert "截至目前" in page.inner_text("#period")
+        page.screenshot(path=str(ARTIFACTS / "dashboard_this_week.png"), full_page=True)
+
+        page.goto(f"{demo_city}/dashboard?week=2026-W30")
+        assert page.inner_text("#no-data") == "该周暂无数据"
+        page.wait_for_function("[...document.querySelectorAll('img.chart')].every(i => i.complete && i.naturalWidth > 0)",
+                               timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / "dashboard_empty_week.png"), full_page=True)
 
         public = browser.new_page(viewport={"width": 1400, "height": 900})
         public.goto(f"{demo_city}/public")

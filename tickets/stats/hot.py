@@ -1,8 +1,8 @@
 """Hot issues: messages grouped by what they are about, so that recurring problems and 并单 (merge)
 candidates stand out.
 
-Each message gets a label: the issue word found in it (config.yml's department keywords first, then
-a common list; longest first), prefixed with the place it names (幸福里·物业). A place is a name
+Each message gets a label: the issue word it names first (from config.yml's department keywords and
+a common list; the longest at that place), prefixed with the place it names (幸福里·物业). A place is a name
 ending in 小区, 路, 街道, 村… whose name part holds no function or question word (到哪里, 我们小区
 and 公交线路 are not places). The report then groups the labels by issue word: the group is named
 after its most frequent place when most of its messages name it (幸福里·物业), else after the word
@@ -14,8 +14,9 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-# Issue words any city has; config.yml's department keywords are added to these (and come first).
+# Issue words any city has; config.yml's department keywords are added to these.
 COMMON_ISSUE_WORDS = (
     "垃圾", "噪音", "噪声", "停水", "停电", "漏水", "积水", "异味", "油烟", "扬尘", "占道", "违建", "路灯", "井盖",
     "物业", "欠薪", "工资", "社保", "医保", "公交", "出租车", "违停", "学位", "入学", "退款", "供暖", "燃气", "电梯",
@@ -44,11 +45,11 @@ _ENDINGS = (
 )
 _COMMON_ENDINGS = frozenset(_ENDINGS.split())
 _NAME_CHARS = 4
+_ISSUE_CHARS = 1000  # the issue is named in the opening; a long post's tail adds cost, not meaning
 
 
 def vocabulary(words: Iterable[str]) -> tuple[str, ...]:
-    """Issue words to look for, in order: `words` (the departments' keywords) longest first, then
-    the common list's other words longest first."""
+    """Issue words to look for: `words` (the departments' keywords), then the common list's others."""
     own = {w.strip() for w in words if len(w.strip()) >= 2} - _PLACE_WORDS
     common = {w for w in COMMON_ISSUE_WORDS if w not in own}
     return (*sorted(own, key=lambda w: (-len(w), w)), *sorted(common, key=lambda w: (-len(w), w)))
@@ -82,9 +83,22 @@ def place_in(text: str, words: Sequence[str] = ()) -> str | None:
     return None
 
 
+def issue_word(text: str, words: Sequence[str]) -> str | None:
+    """The issue word the text names first (the longest at that place: 垃圾分类 before 垃圾), so that a
+    closing 本人身份证号… does not make a complaint about 摊贩 a 身份证 issue."""
+    match = _alternation(tuple(words)).search(text[:_ISSUE_CHARS]) if words else None
+    return match.group(0) if match else None
+
+
+@lru_cache(maxsize=8)
+def _alternation(words: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern: the leftmost match, and at that place the longest word (alternatives longest first)."""
+    return re.compile("|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w))))
+
+
 def issue_label(text: str, words: Sequence[str]) -> str | None:
-    """`words` in order of preference (see vocabulary()); the first that occurs names the issue."""
-    word = next((w for w in words if w in text), None)
+    """The issue word (see issue_word), prefixed with the place the text names, if any."""
+    word = issue_word(text, words)
     if word is None:
         return None
     place = place_in(text, words)
