@@ -25,18 +25,17 @@ from typing import Any, TypeVar
 from bot import texts
 from bot.desk import Desk, WeeklyReport
 from bot.events import Buttons, Event, Outcome, Reply
+from bot.followup import IDLE, RATE_REASON, FollowUp
 from bot.wording import has_chinese, has_words, typed_action
 from hotline.bootstrap import App
 from tickets.errors import DomainError, NotFound
 from tickets.intake import CitizenRef, Submission
 from tickets.models import Staff, Ticket
 from tickets.notices import fmt_time, type_zh
-from tickets.states import RATING_LABELS_ZH, STATE_LABELS_ZH, Rating, State, TicketType
+from tickets.states import State, TicketType
 from tickets.text import summarise
 
-IDLE, CONFIRM, ASK_PLACE, ASK_PHONE, RATE_REASON, RETURN_REASON = (
-    "idle", "confirm", "ask_place", "ask_phone", "rate_reason", "return_reason",
-)
+CONFIRM, ASK_PLACE, ASK_PHONE, RETURN_REASON = "confirm", "ask_place", "ask_phone", "return_reason"
 T = TypeVar("T")
 
 PHONE = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
@@ -54,6 +53,7 @@ class Conversation:
     def __init__(self, app: App, weekly: WeeklyReport | None = None) -> None:
         self.app = app
         self.desk = Desk(app, weekly)
+        self.followup = FollowUp(app, self.desk)
 
     # -- entry point --------------------------------------------------------------------------
     async def handle(self, event: Event, state: dict[str, Any]) -> Outcome:
@@ -107,7 +107,7 @@ class Conversation:
             if step == ASK_PHONE:
                 return await self.ask_phone(event, state)
             if step == RATE_REASON:
-                return await self.rate_reason(event, state)
+                return await self.followup.rate_reason(event, state)
             return await self.describe(event, state)
         if event.kind == "photo":
             return await self.photo(event, state)
@@ -126,9 +126,9 @@ class Conversation:
         if command == "cancel":
             return await self.cancel(event, state)
         if command == "mytickets":
-            return await self.my_tickets(event, state)
+            return await self.followup.my_tickets(event, state)
         if command == "status":
-            return await self.status(event, state, staff)
+            return await self.followup.status(event, state, staff)
         outcome = await self.desk.on_command(event, state, staff)
         return outcome if outcome is not None else Outcome.say(texts.UNKNOWN_COMMAND)
 
@@ -146,65 +146,6 @@ class Conversation:
         state["step"] = IDLE
         state.pop("subject", None)
         return Outcome.say(texts.CANCELLED if had_draft else "好的。需要时直接描述您的诉求即可。")
-
-    async def my_tickets(self, event: Event, state: dict[str, Any]) -> Outcome:
-        """The citizen's own tickets, newest first, each with a button to its status."""
-        citizen_id = await self.citizen_id(event, state)
-        found = await run(self.app.tickets.find, citizen_id=citizen_id, limit=10)
-        if not found:
-            return Outcome.say(texts.NO_TICKETS)
-        calendar = self.app.policy.calendar
-        lines = ["您最近的工单："]
-        for t in found:
-            lines.append(
-                f"{t.number}｜{type_zh(t.type)}｜{STATE_LABELS_ZH[State(t.state)]}｜{self.department_name(t.department_code)}"
-                + (f"｜答复时限 {fmt_time(calendar, t.answer_due)}" if t.answer_due and t.state != State.closed else "")
-            )
-        lines.append("点下方工单号查看详情，或发送：/status 工单号")
-        return Outcome.say("\n".join(lines), self.status_buttons(found[:5]))
-
-    def status_buttons(self, found: list[Ticket]) -> Buttons:
-        return [[{"text": f"查看 {t.number}（{STATE_LABELS_ZH[State(t.state)]}）", "data": f"status:{t.number}"}]
-                for t in found]
-
-    async def status(self, event: Event, state: dict[str, Any], staff: Staff | None) -> Outcome:
-        """/status NUMBER; without a number, the citizen's recent tickets to choose from."""
-        number = event.args.strip().split(" ")[0] if event.args.strip() else ""
-        if number:
-            return await self.status_of(event, state, staff, number)
-        citizen_id = await self.citizen_id(event, state)
-        found = await run(self.app.tickets.find, citizen_id=citizen_id, limit=5)
-        if not found:
-            return Outcome.say(texts.NO_TICKETS)
-        return Outcome.say("请选择要查询的工单（也可以发送：/status 工单号）：", self.status_buttons(found))
-
-    async def status_of(self, event: Event, state: dict[str, Any], staff: Staff | None, number: str) -> Outcome:
-        """One ticket, only to its own citizen (or to hotline staff)."""
-        citizen_id = await self.citizen_id(event, state)
-        try:
-            ticket = await run(self.app.tickets.get, number)
-        except DomainError:
-            ticket = None
-        if ticket is None or (ticket.citizen_id != citizen_id and not self.desk.may_see(staff, ticket)):
-            return Outcome.say(f"没有找到您名下的工单 {number}。")
-        calendar = self.app.policy.calendar
-        lines = [
-            f"{'【紧急】' if ticket.urgent else ''}工单 {ticket.number}（{type_zh(ticket.type)}）",
-            f"状态：{STATE_LABELS_ZH[State(ticket.state)]}",
-            f"承办单位：{self.department_name(ticket.department_code)}",
-            f"受理时间：{fmt_time(calendar, ticket.created_at)}",
-            f"诉求：{ticket.summary}",
-        ]
-        if ticket.answer_due and ticket.state in (State.assigned, State.accepted, State.reopened):
-            lines.append(f"答复时限：{fmt_time(calendar, ticket.answer_due)}")
-        replies = await run(self.app.tickets.replies, ticket.number)
-        if replies:
-            lines.append(f"最新答复（{fmt_time(calendar, replies[-1].at)}）：{replies[-1].text}")
-        buttons: Buttons = []
-        if ticket.state == State.answered and ticket.citizen_id == citizen_id:
-            buttons = [[{"text": RATING_LABELS_ZH[r], "data": f"rate:{ticket.number}:{r.value}"} for r in Rating]]
-            lines.append("请对办理结果进行评价：")
-        return Outcome.say("\n".join(lines), buttons)
 
     # -- a citizen writes ---------------------------------------------------------------------
     async def describe(self, event: Event, state: dict[str, Any]) -> Outcome:
@@ -379,11 +320,11 @@ class Conversation:
         if parts[0] == "c" and len(parts) >= 3:
             return await self.on_draft_button(event, state, parts[1], parts[2], parts[3] if len(parts) > 3 else "")
         if parts[0] == "rate" and len(parts) == 3:
-            return await self.rate(event, state, parts[1], parts[2])
+            return await self.followup.rate(event, state, parts[1], parts[2])
         if parts[0] == "noreason" and len(parts) == 2:
-            return await self.rate_reason(event, state, skipped=parts[1])
+            return await self.followup.rate_reason(event, state, skipped=parts[1])
         if parts[0] == "status" and len(parts) == 2:
-            return await self.status_of(event, state, staff, parts[1])
+            return await self.followup.status_of(event, state, staff, parts[1])
         if parts[0] == "insist" and len(parts) == 2:
             return await self.insist(event, state, parts[1])
         outcome = await self.desk.on_button(event, state, staff, parts)
@@ -481,54 +422,6 @@ class Conversation:
             return Outcome.say(texts.URGENT)
         return Outcome.say(f"{texts.URGENT}\n记录编号：{result.ticket.number}")
 
-    # -- rating ------------------------------------------------------------------------------
-    async def rate(self, event: Event, state: dict[str, Any], number: str, rating: str) -> Outcome:
-        """满意 / 基本满意 close the ticket; 不满意 asks why, then reopens it."""
-        citizen_id = await self.citizen_id(event, state)
-        try:
-            if rating == Rating.dissatisfied:
-                await run(self.app.tickets.may, "reopen", number, citizen_id=citizen_id)
-                state["step"], state["subject"] = RATE_REASON, number
-                skip = [[{"text": "不说明原因，直接提交", "data": f"noreason:{number}"}]]
-                return Outcome([Reply(texts.ASK_RATING_REASON, skip)], toast="请说明原因")
-            ticket = await run(self.app.tickets.rate, number, citizen_id, rating)
-        except DomainError as err:
-            return Outcome.refuse(await self.explain(err))
-        label = RATING_LABELS_ZH[Rating(rating)]
-        return Outcome(
-            [Reply(f"{await self.answered(ticket)}\n\n您的评价：{label}", edit=True),
-             Reply(texts.THANKS_RATING.format(rating=label, number=ticket.number))],
-            toast="感谢评价",
-        )
-
-    async def answered(self, ticket: Ticket) -> str:
-        """The department's latest answer, as its notice said it: what the pressed message showed.
-        Built from the ticket, not from the pressed message, whose text a channel may not have
-        (a web page after a reload, a Telegram message older than 48 hours)."""
-        replies = await run(self.app.tickets.replies, ticket.number)
-        if not replies:
-            return f"工单 {ticket.number}"
-        name = self.department_name(replies[-1].department_code or ticket.department_code)
-        return f"您的工单 {ticket.number} 已由{name}答复：\n{replies[-1].text}"
-
-    async def rate_reason(self, event: Event, state: dict[str, Any], skipped: str | None = None) -> Outcome:
-        """The reason for 不满意: the ticket goes back to the department (重办)."""
-        number = state.get("subject")
-        if number is None or (skipped is not None and skipped != number):
-            return Outcome.refuse("这个按钮已失效。")
-        citizen_id = await self.citizen_id(event, state)
-        comment = None if skipped is not None else event.text.strip()[:1000]
-        try:
-            ticket = await run(self.app.tickets.rate, number, citizen_id, Rating.dissatisfied, comment)
-        except DomainError as err:
-            state["step"] = IDLE
-            return Outcome.refuse(await self.explain(err))
-        state["step"] = IDLE
-        state.pop("subject", None)
-        due = fmt_time(self.app.policy.calendar, ticket.answer_due)
-        return Outcome.say(f"已记录您的意见。工单 {ticket.number} 已转回{self.department_name(ticket.department_code)}重新办理，"
-                           f"须在 {due} 前再次答复您。")
-
     # -- what still works --------------------------------------------------------------------
     async def live_buttons(self, datas: set[str], state: dict[str, Any], channel: str, user_id: str) -> set[str]:
         """The buttons, among `datas`, that a citizen's press would still act on now (a channel that
@@ -565,11 +458,6 @@ class Conversation:
         return alive
 
     # -- helpers ------------------------------------------------------------------------------
-    async def citizen_id(self, event: Event, state: dict[str, Any]) -> int:
-        if "citizen_id" not in state:
-            state["citizen_id"] = await run(self.app.tickets.citizen_id, event.channel, event.user_id)
-        return int(state["citizen_id"])
-
     async def explain(self, err: DomainError) -> str:
         return await self.desk.explain(err)
 

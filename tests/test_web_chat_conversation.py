@@ -234,6 +234,15 @@ def test_too_long_message_is_refused_with_the_limit_and_not_kept_in_the_conversa
     assert citizen.say(COMPLAINT)["keep_input"] is False
 
 
+def test_a_message_ignored_for_flooding_stays_in_the_box(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    for i in range(hotline.config.bot.flood_limit_per_minute):
+        assert citizen.say(f"路灯坏了{i}")["keep_input"] is False
+    slowed = citizen.say("还有一件事")
+    assert slowed["keep_input"] is True and "太快" in slowed["replies"][0]["text"]
+    assert citizen.say("再说一遍")["keep_input"] is True
+
+
 # -- 7. my tickets and status without typing commands ----------------------------------------------
 def test_status_without_a_number_offers_the_citizens_tickets(hotline: App) -> None:
     citizen = Citizen(hotline)
