@@ -200,7 +200,10 @@ class Conversation:
             return Outcome([Reply(texts.STALE, edit=True)], toast=texts.STALE)
         state.pop("foreign")
         state.pop("draft", None)
-        return await self.start_draft(event, state, foreign["text"], foreign["source"])
+        outcome = await self.start_draft(event, state, foreign["text"], foreign["source"])
+        asked = texts.NOT_CHINESE.format(number=self.app.config.city.hotline_number).rsplit("\n", 1)[0]
+        outcome.replies.insert(0, Reply(f"{asked}\n（已选择按原文继续）", edit=True))
+        return outcome
 
     async def understand(self, draft: dict[str, Any]) -> Any:
         """Run the NLU on the draft's text and keep what it found."""
@@ -342,7 +345,12 @@ class Conversation:
             state["step"] = IDLE
             return Outcome([Reply(texts.CANCELLED, edit=True)], toast="已取消")
         if action == "skip":
-            return self.next_question(state)
+            asked = {ASK_PLACE: texts.ASK_PLACE, ASK_PHONE: texts.ASK_PHONE}.get(state.get("step", IDLE))
+            outcome = self.next_question(state)
+            if asked is not None:  # the question loses its button: it has been answered
+                question = asked["telegram" if draft.get("channel") == "telegram" else "web"]
+                outcome.replies.insert(0, Reply(f"{question}\n（已跳过）", edit=True))
+            return outcome
         if action == "types":
             rows: Buttons = [[{"text": type_zh(t), "data": f"c:type:{draft_id}:{t.value}"} for t in TicketType]]
             return Outcome([Reply("请选择诉求类型：", rows, edit=True)])

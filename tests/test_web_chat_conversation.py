@@ -173,7 +173,9 @@ def test_english_message_gets_chinese_and_english_help_and_may_still_be_filed(ho
     assert "请用中文描述" in said["text"] and "12345" in said["text"]
     assert "Please describe your request in Chinese" in said["text"]
     assert "请确认" not in said["text"]
-    insist = citizen.press(data_of(said, "insist:"), said["id"])["replies"][0]
+    pressed = citizen.press(data_of(said, "insist:"), said["id"])["replies"]
+    assert pressed[0]["edit"] and pressed[0]["id"] == said["id"] and pressed[0]["buttons"] == []
+    insist = pressed[-1]
     if "在哪里" in insist["text"]:
         insist = citizen.say("No. 5 Renmin Road")["replies"][0]
     assert "请确认" in insist["text"]
