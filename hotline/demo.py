@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from tickets import transitions
 from tickets.actors import SYSTEM, Actor, citizen_actor
 from tickets.intake import CitizenRef, Submission, create_ticket
-from tickets.models import Department, Staff
+from tickets.models import Department, Staff, Ticket
 from tickets.routing import Classifier
 from tickets.states import ActorKind, Rating, Role, State, TicketType
 from tickets.timelimits import Policy
@@ -121,7 +121,7 @@ def simulate(
     start = end - timedelta(weeks=weeks)
     moments = _created_times(rng, policy, start, end, per_day)
     known = set(codes)
-    latest: dict[str, object] = {}
+    latest: dict[str, Ticket] = {}
     batch = 100  # short write transactions: a running server keeps working during a demo
     for index in range(0, len(moments), batch):
         with Session(engine, expire_on_commit=False) as session:

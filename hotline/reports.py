@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from hotline import charts
 from hotline.bootstrap import App
 from tickets.states import RATING_LABELS_ZH, STATE_LABELS_ZH, TYPE_LABELS_ZH, Rating, State, TicketType
 from tickets.stats import Period, Ranking, build_report, city_trend, iso_week, last_complete_week
@@ -85,6 +84,8 @@ CHART_NAMES = ("trend", "departments", "ranking")
 
 def chart_file(app: App, report: dict[str, Any], name: str, now: datetime | None = None) -> Path:
     """One chart of the report as a PNG under HOTLINE_HOME/reports/<period>/."""
+    from hotline import charts  # matplotlib loads only when a chart is drawn
+
     folder = app.settings.env.home / "reports" / report["period"]["label"].replace("~", "_")
     if name == "trend":
         period = Period(datetime.fromisoformat(report["period"]["from"]).date(),
