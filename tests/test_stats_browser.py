@@ -4,50 +4,32 @@ simulated city (`hotline demo`), with screenshots kept in test-artifacts/."""
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlmodel import Session, select
 
 from hotline.bootstrap import App, keyword_router
 from hotline.demo import simulate
 from hotline.passwords import hash_password
-from tests.botapi_server import free_port
+from tests import browser as kit
 from tests.conftest import FakeClock, local
 from tickets.directory import Directory
 from tickets.models import Ticket
-from web.app import create_app
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARTIFACTS = kit.ARTIFACTS
 PERSONAL = re.compile(r"1[3-9]\d{9}|\d{17}[\dXx]")
 NOW = local(2026, 11, 23, 9)
 
 
 @pytest.fixture
 def demo_city(hotline_sqlite: App, clock: FakeClock) -> Iterator[str]:
-    if not CHROMIUM.exists():
-        pytest.skip("browser test skipped: /usr/bin/chromium is absent (run `bash scripts/system-deps` as root)")
+    kit.require_chromium()
     clock.now = NOW
     simulate(hotline_sqlite.engine, hotline_sqlite.policy, keyword_router(hotline_sqlite.config), 3, 20, 7, NOW)
     Directory(hotline_sqlite.engine).add("赵领导", "leader", None, None, "zhao", hash_password("leader-pass-1"))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(hotline_sqlite), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with kit.served(hotline_sqlite) as url:
+        yield url
 
 
 def _personal_numbers(app: App) -> dict[str, set[str]]:
@@ -58,9 +40,8 @@ def _personal_numbers(app: App) -> dict[str, set[str]]:
 @pytest.mark.slow
 def test_dashboard_and_public_page_in_headless_chromium(demo_city: str, hotline_sqlite: App) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
-    ARTIFACTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        browser = kit.launch(playwright)
         page = browser.new_page(viewport={"width": 1400, "height": 900})
 
         page.goto(f"{demo_city}/dashboard")

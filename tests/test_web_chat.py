@@ -3,26 +3,21 @@ headless Chromium (Debian's chromium package) with a screenshot kept in test-art
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from hotline.bootstrap import App
-from tests.botapi_server import free_port
+from tests import browser as kit
 from tests.conftest import FakeClock
 from tests.factories import people
 from tickets.delivery import deliver_pending
 from tickets.states import State
 from web.app import create_app
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ARTIFACTS = kit.ARTIFACTS
 COMPLAINT = "我家楼上天天漏水，物业一直不管，开发商也不理"
 
 
@@ -77,28 +72,16 @@ def test_web_chat_without_a_session_is_refused(hotline: App) -> None:
 
 @pytest.fixture
 def served(hotline_sqlite: App) -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(hotline_sqlite), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with kit.served(hotline_sqlite) as url:
+        yield url
 
 
 @pytest.mark.slow
 def test_web_chat_in_headless_chromium_files_a_ticket(served: str, hotline_sqlite: App) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip("browser test skipped: /usr/bin/chromium is absent (run `bash scripts/system-deps` as root)")
+    kit.require_chromium()
     sync_api = pytest.importorskip("playwright.sync_api")
-    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"]
-    ARTIFACTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=args, headless=True)
+        browser = kit.launch(playwright)
         page = browser.new_page(viewport={"width": 420, "height": 860}, locale="zh-CN")
         page.goto(served + "/chat")
         page.get_by_text("个人信息说明").wait_for()
@@ -125,16 +108,12 @@ def test_web_chat_in_headless_chromium_files_a_ticket(served: str, hotline_sqlit
 def test_web_chat_in_headless_chromium_survives_a_reload_keeps_refused_text_and_rates(
     served: str, hotline_sqlite: App, clock: FakeClock
 ) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip("browser test skipped: /usr/bin/chromium is absent (run `bash scripts/system-deps` as root)")
+    kit.require_chromium()
     sync_api = pytest.importorskip("playwright.sync_api")
-    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"]
-    ARTIFACTS.mkdir(exist_ok=True)
     limit = hotline_sqlite.config.bot.max_message_chars
     no_emoji = "!/\\p{Extended_Pictographic}/u.test(document.body.innerText)"
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=args, headless=True)
+        browser = kit.launch(playwright)
         page = browser.new_page(viewport={"width": 420, "height": 860}, locale="zh-CN")
         page.goto(served + "/chat")
         page.get_by_text("个人信息说明").wait_for()

@@ -4,47 +4,30 @@ and answers a ticket, a dispatcher routes one; screenshots are kept in test-arti
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import uvicorn
 
 from hotline.bootstrap import App
 from hotline.passwords import hash_password
-from tests.botapi_server import free_port
+from tests import browser as kit
 from tests.conftest import FakeClock, local
 from tests.factories import submit
 from tickets.directory import Directory
 from tickets.states import State
-from web.app import create_app
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARTIFACTS = kit.ARTIFACTS
 PASSWORD = "workbench-pass-1"
 
 
 @pytest.fixture
 def served(hotline_sqlite: App, clock: FakeClock) -> Iterator[str]:
-    if not CHROMIUM.exists():
-        pytest.skip("browser test skipped: /usr/bin/chromium is absent (run `bash scripts/system-deps` as root)")
+    kit.require_chromium()
     directory = Directory(hotline_sqlite.engine)
     directory.add("住建局小李", "staff", "housing", username="housing1", password_hash=hash_password(PASSWORD))
     directory.set_password("dispatcher", hash_password(PASSWORD))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(hotline_sqlite), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with kit.served(hotline_sqlite) as url:
+        yield url
 
 
 @pytest.mark.slow
@@ -56,9 +39,8 @@ def test_department_and_dispatcher_work_in_headless_chromium(served: str, hotlin
     submit(app, "地下车库物业堆放杂物冒烟了", now=local(2026, 11, 23, 8, 45))
     unsure = submit(app, "物业不管，停水三天，垃圾没人清运", department=None, now=local(2026, 11, 23, 8, 50))
     clock.now = local(2026, 11, 23, 11)
-    ARTIFACTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        browser = kit.launch(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
         page.goto(f"{served}/workbench")
         assert "/login?next=" in page.url
