@@ -13,8 +13,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
 run: install
-	$(VENV)/bin/hotline serve
+	$(VENV)/bin/hotline serve --host $(HOST) --port $(PORT)
 
 # Debian packages the tests use: Chromium for browser tests and a CJK font for charts.
 system-deps:
