@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from sqlalchemy import Engine, create_engine, text
 from sqlmodel import SQLModel
 
@@ -133,6 +134,15 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
     target = tmp_path / "hotline.db"
     shutil.copy(sqlite_template, target)
     return f"sqlite:///{target}"
+
+
+def keywords_config(tmp_path: Path) -> Path:
+    """The shipped config.yml with the keyword router, for subprocess tests about something other than the model."""
+    data = yaml.safe_load((PROJECT / "config.yml").read_text(encoding="utf-8"))
+    data["nlu"]["backend"] = "keywords"
+    config = tmp_path / "config.yml"
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return config
 
 
 def make_settings(tmp_path: Path, database_url: str, **environ: str) -> Settings:

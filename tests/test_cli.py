@@ -10,20 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, keywords_config
 
 HOTLINE = [sys.executable, "-m", "hotline.cli.main"]
 
 
-def keywords_config(tmp_path: Path) -> Path:
-    """The shipped config.yml with the keyword router: these tests are about the CLI, not the model."""
-    data = yaml.safe_load((PROJECT / "config.yml").read_text(encoding="utf-8"))
-    data["nlu"]["backend"] = "keywords"
-    config = tmp_path / "config.yml"
-    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return config
 
 
 @pytest.fixture

@@ -10,21 +10,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from tests.conftest import PROJECT
+from tests.conftest import keywords_config
 
 HOTLINE = [sys.executable, "-m", "hotline.cli.main"]
 NOW = "2026-11-23T12:00:00+08:00"  # Monday: 2026-W47 has ended
 
 
-def keywords_config(tmp_path: Path) -> Path:
-    """The shipped config.yml with the keyword router (this is about snapshots, not the model)."""
-    data = yaml.safe_load((PROJECT / "config.yml").read_text(encoding="utf-8"))
-    data["nlu"]["backend"] = "keywords"
-    config = tmp_path / "config.yml"
-    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return config
 
 
 def _hotline(home: Path, config: Path, *args: str) -> str:
