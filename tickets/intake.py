@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from tickets import transitions
 from tickets.actors import SYSTEM, citizen_actor
 from tickets.errors import InvalidInput
-from tickets.models import Attachment, Citizen, Department, Message, Ticket
+from tickets.models import Attachment, Citizen, Message, Ticket
 from tickets.numbering import next_number
 from tickets.routing import Classifier, Prediction
 from tickets.states import State, TicketType
@@ -143,9 +142,3 @@ def create_ticket(
         transitions.assign(session, ticket, department, SYSTEM, now, policy)
     return ticket
 
-
-def department_codes(session: Session) -> set[str]:
-    return set(session.exec(select(Department.code).where(Department.active == True)).all())  # noqa: E712
-
-
-__all__ = ["CitizenRef", "IntegrityError", "Submission", "create_ticket", "department_codes", "find_existing"]
