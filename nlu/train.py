@@ -26,6 +26,10 @@ def _noop(_description: str, _advance: int) -> None:
     return None
 
 
+def _from_history(example: Example) -> bool:
+    return example.source.endswith(".csv")
+
+
 def train_model(examples: Sequence[Example], settings: NluSettings, root: Path, step: Step = _noop) -> NluModel:
     config = settings.pipeline
     topic_of = {d.code: d.topic for d in settings.departments}
@@ -50,7 +54,7 @@ def train_model(examples: Sequence[Example], settings: NluSettings, root: Path, 
             raise ValueError(f"cannot train the {name} classifier: it needs examples of at least two classes")
         X = features.transform([texts[i] for i in rows], [tokens[i] for i in rows])
         # A city may weigh its own history (--from-csv) above the project data.
-        weights = np.array([config.history_weight if examples[i].source.endswith(".csv") else 1.0 for i in rows])
+        weights = np.array([config.history_weight if _from_history(examples[i]) else 1.0 for i in rows])
         return head.fit(features.select(X, head.config.inputs), labels, weights)
 
     step("training the type classifier", 1)
@@ -60,7 +64,15 @@ def train_model(examples: Sequence[Example], settings: NluSettings, root: Path, 
         Head(config.department_classifier), lambda e: e.department if e.department in known else None, "department"
     )
     step("training the topic classifier", 1)
-    topic_head = fit(Head(config.topic_classifier), lambda e: e.topic or topic_of.get(e.department or ""), "topic")
+    # A city's labelled history names the topics it files under: its scheme is the authority, so
+    # the project's examples of other topics would only pull predictions outside it.
+    city_topics = {e.topic for e in examples if e.topic and _from_history(e)}
+
+    def topic_of_example(e: Example) -> str | None:
+        topic = e.topic or topic_of.get(e.department or "")
+        return topic if not city_topics or topic in city_topics else None
+
+    topic_head = fit(Head(config.topic_classifier), topic_of_example, "topic")
     step("done", 1)
     meta = {
         "format": FORMAT_VERSION,
