@@ -10,12 +10,14 @@ RASA_MAX_CHARS="${HOTLINE_RASA_MAX_CHARS:-150}"
 export RASA_TELEMETRY_ENABLED=false
 export TF_CPP_MIN_LOG_LEVEL=2
 
+# A Python 3.10 that really runs: pyenv puts a python3.10 shim on PATH that fails unless 3.10 is
+# the selected version, so every candidate is tried, pyenv's own installs first.
 find_python310() {
   if [ -n "${HOTLINE_PYTHON310:-}" ]; then echo "$HOTLINE_PYTHON310"; return 0; fi
-  command -v python3.10 2>/dev/null && return 0
-  local root="${PYENV_ROOT:-$HOME/.pyenv}"
-  for candidate in "$root"/versions/3.10*/bin/python3.10; do
-    [ -x "$candidate" ] && { echo "$candidate"; return 0; }
+  local root="${PYENV_ROOT:-$HOME/.pyenv}" candidate
+  for candidate in "$root"/versions/3.10*/bin/python3.10 "$(command -v python3.10 2>/dev/null)"; do
+    [ -n "$candidate" ] && [ -x "$candidate" ] && "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null \
+      && { echo "$candidate"; return 0; }
   done
   return 1
 }
