@@ -65,7 +65,15 @@ def find_id_cards(text: str) -> list[Entity]:
     ]
 
 
+# The shortest valid Chinese number has seven digits (a local landline without its area code);
+# a text with fewer digits in all is not handed to phonenumbers, whose matcher is slow.
+_MIN_PHONE_DIGITS = 7
+_DIGIT = re.compile(r"\d")
+
+
 def find_phones(text: str, taken: Iterable[tuple[int, int]] = ()) -> list[Entity]:
+    if len(_DIGIT.findall(text)) < _MIN_PHONE_DIGITS:
+        return []
     spans = list(taken)
     found = []
     for match in phonenumbers.PhoneNumberMatcher(text, "CN", leniency=phonenumbers.Leniency.VALID):
