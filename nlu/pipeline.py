@@ -91,8 +91,9 @@ class Pipeline:
         heads = (self.model.type_head, self.model.department_head, self.model.topic_head)
         needed = {head.config.inputs for head in heads}
         rows: list[list[np.ndarray]] = [[], [], []]
+        segment_chars = self.settings.pipeline.segment_chars
         for text in prepared:  # one message at a time: the same numbers alone or in a batch
-            tokens = self.segmenter.words(text) if needed & {"words", "both"} else None
+            tokens = self.segmenter.words(text[: segment_chars]) if needed & {"words", "both"} else None
             inputs = self.model.features.one(text, tokens, needed)
             for row, head in zip(rows, heads, strict=True):
                 row.append(head.predict_one(*inputs[head.config.inputs]))
