@@ -7,7 +7,8 @@ shipped model on it). Figures:
 - type macro-F1 on appeals_type_dev.csv and topic macro-F1 on messages_category_dev.csv with the
   shipped model (trained from data/ only);
 - the same after `--from-csv` training on half of each file (even ids) and testing on the other half;
-- messages per second (batches of 256) and p50/p95 latency of one message at a time.
+- messages per second in batches of 256 on all cores (the built-in pipeline in forked worker
+  processes, Rasa with several requests in flight), one message at a time, and p50/p95 latency.
 Rasa is measured when its server answers (scripts/rasa/up.sh); retraining Rasa per split is not
 part of this run, so its --from-csv row says n/a.
 """
@@ -31,6 +32,7 @@ from hotline.nlu_wiring import nlu_settings  # noqa: E402
 from hotline.settings import PROJECT_ROOT, load_config  # noqa: E402
 from nlu.data import CsvColumns, Example, read_csv_rows  # noqa: E402
 from nlu.evaluate import report  # noqa: E402
+from nlu.parallel import ParallelClassifier  # noqa: E402
 from nlu.pipeline import Pipeline  # noqa: E402
 from nlu.train import train_default  # noqa: E402
 
@@ -55,22 +57,24 @@ def macro(classify: Callable[[Sequence[str]], list[Any]], rows: list[tuple[str, 
 
 
 def speed(classify_one: Callable[[str], Any], batch: Callable[[Sequence[str]], Any] | None,
-          texts: list[str]) -> dict[str, float]:
-    for text in texts[:20]:
-        classify_one(text)  # warm up
-    latencies = []
-    for text in texts:
-        start = time.perf_counter()
-        classify_one(text)
-        latencies.append((time.perf_counter() - start) * 1000)
-    figures = {"p50_ms": statistics.median(latencies), "p95_ms": statistics.quantiles(latencies, n=20)[18],
-               "per_second_single": len(texts) / (sum(latencies) / 1000)}
+          texts: list[str], single: bool = True) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    if single:
+        for text in texts[:20]:
+            classify_one(text)  # warm up
+        latencies = []
+        for text in texts:
+            start = time.perf_counter()
+            classify_one(text)
+            latencies.append((time.perf_counter() - start) * 1000)
+        figures = {"p50_ms": statistics.median(latencies), "p95_ms": statistics.quantiles(latencies, n=20)[18],
+                   "per_second_single": len(texts) / (sum(latencies) / 1000)}
     if batch is not None:
         start = time.perf_counter()
         for i in range(0, len(texts), 256):
             batch(texts[i : i + 256])
         figures["per_second"] = len(texts) / (time.perf_counter() - start)
-    else:
+    elif single:
         figures["per_second"] = figures["per_second_single"]
     return figures
 
@@ -80,6 +84,8 @@ def main() -> int:
     parser.add_argument("--model", type=Path, help="an existing built-in model (default: train one from data/ now)")
     parser.add_argument("--rasa-url", default=None, help="Rasa server (default: config.yml's nlu.rasa_url)")
     parser.add_argument("--skip-from-csv", action="store_true", help="skip the two --from-csv trainings")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="processes for the built-in batch throughput (default: one per core)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     print(describe("spacy", "jieba", "scikit-learn", "numpy", "opencc-python-reimplemented", "phonenumbers"))
@@ -109,7 +115,13 @@ def main() -> int:
             row[f"{field}_f1_from_csv"] = macro(city.classify_batch, test_rows, field)
             row[f"{field}_f1_shipped_same_half"] = macro(builtin.classify_batch, test_rows, field)
     texts = [text for _, text, _ in types + topics]
-    row.update(speed(builtin.classify, builtin.classify_batch, texts))
+    row.update(speed(builtin.classify, None, texts))
+    # Workers are forked after the one-by-one run: a parent's pages shared with its children are
+    # copied when Python touches their reference counts, which would slow the one-by-one figures.
+    with ParallelClassifier(builtin, args.workers) as parallel:
+        parallel.classify_batch(texts[:256])  # fork the workers before the clock starts
+        row.update(speed(builtin.classify, parallel.classify_batch, texts, single=False))
+        row["workers"] = parallel.workers
     results["builtin"] = row
 
     from nlu.rasa import RasaClassifier
@@ -124,28 +136,36 @@ def main() -> int:
         row = {"version": version, "type_f1": macro(rasa.classify_batch, types, "type"),
                "topic_f1": macro(rasa.classify_batch, topics, "topic"), "type_f1_from_csv": None,
                "topic_f1_from_csv": None}
-        row.update(speed(rasa.classify, None, texts))
+        row.update(speed(rasa.classify, rasa.classify_batch, texts))
+        row["concurrency"] = rasa.concurrency
         results["rasa"] = row
 
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2))
         return 0
     print(f"{'backend':<9} {'type F1':>8} {'topic F1':>9} {'type F1 csv':>12} {'topic F1 csv':>13} "
-          f"{'msg/s':>9} {'p50 ms':>8} {'p95 ms':>8}")
+          f"{'msg/s':>9} {'1-by-1':>8} {'p50 ms':>8} {'p95 ms':>8}")
     for name, r in results.items():
         def cell(key: str, width: int, r: dict[str, Any] = r) -> str:
             value = r.get(key)
             return f"{value:>{width}.3f}" if isinstance(value, float) else f"{'n/a':>{width}}"
 
         print(f"{name:<9} {cell('type_f1', 8)} {cell('topic_f1', 9)} {cell('type_f1_from_csv', 12)} "
-              f"{cell('topic_f1_from_csv', 13)} {r['per_second']:>9.0f} {r['p50_ms']:>8.2f} {r['p95_ms']:>8.2f}")
+              f"{cell('topic_f1_from_csv', 13)} {r['per_second']:>9.0f} {r['per_second_single']:>8.0f} "
+              f"{r['p50_ms']:>8.2f} {r['p95_ms']:>8.2f}")
     b = results["builtin"]
     print(f"built-in: trained in {b['train_s']} s; {len(types)} appeals, {len(topics)} board posts; from-csv rows "
           f"train on even ids, test on odd ids (shipped model on the same odd half: type "
           f"{b.get('type_f1_shipped_same_half', float('nan')):.3f}, topic {b.get('topic_f1_shipped_same_half', float('nan')):.3f})")
+    print(f"msg/s: batches of 256 on all cores (built-in: {b['workers']} processes"
+          + (f"; rasa: {results['rasa']['concurrency']} requests in flight)" if "rasa" in results else ")")
+          + "; 1-by-1: one message at a time, waiting for each answer")
     if "rasa" in results:
-        print(f"rasa {results['rasa']['version']}: built-in is {b['per_second'] / results['rasa']['per_second']:.0f}x "
-              f"faster ({b['per_second']:.0f} vs {results['rasa']['per_second']:.0f} messages/s)")
+        r = results["rasa"]
+        print(f"rasa {r['version']}: built-in is {b['per_second'] / r['per_second']:.0f}x faster in batches "
+              f"({b['per_second']:.0f} vs {r['per_second']:.0f} messages/s) and "
+              f"{b['per_second_single'] / r['per_second_single']:.0f}x one at a time "
+              f"({b['per_second_single']:.0f} vs {r['per_second_single']:.0f})")
     return 0
 
 

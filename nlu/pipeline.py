@@ -37,7 +37,7 @@ class Pipeline:
         self.settings = settings
         self.model = model
         config = settings.pipeline
-        self.segmenter = Segmenter(resolve(config.tokenizer.user_dict, root))
+        self.segmenter = Segmenter(resolve(config.tokenizer.user_dict, root), config.tokenizer.hmm)
         urgent_path = resolve(config.urgent_lexicon, root)
         self.urgent = UrgentDetector.from_file(urgent_path) if urgent_path and urgent_path.exists() else UrgentDetector([])
         departments = [d for d in settings.departments if d.code in model.department_head.classes]

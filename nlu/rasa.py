@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -86,8 +87,11 @@ class RasaClassifier:
 
     backend = "rasa"
 
-    def __init__(self, url: str, settings: NluSettings, root: Path, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, settings: NluSettings, root: Path, timeout: float = 10.0,
+                 concurrency: int = 4) -> None:
         self.url = url.rstrip("/")
+        # Requests a batch keeps in flight: the server answers several at once on its cores.
+        self.concurrency = max(1, concurrency)
         self.settings = settings
         self.topic_of = {d.code: d.topic for d in settings.departments}
         urgent_path = resolve(settings.pipeline.urgent_lexicon, root)
@@ -150,7 +154,10 @@ class RasaClassifier:
         )
 
     def classify_batch(self, texts: Sequence[str]) -> list[NluPrediction]:
-        return [self.classify(t) for t in texts]
+        if self.concurrency == 1 or len(texts) < 2:
+            return [self.classify(t) for t in texts]
+        with ThreadPoolExecutor(self.concurrency) as pool:  # httpx.Client is thread-safe
+            return list(pool.map(self.classify, texts))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -38,7 +38,7 @@ def train_model(examples: Sequence[Example], settings: NluSettings, root: Path, 
     texts = [normalise(e.text, config.train_max_chars, config.normalise.traditional_to_simplified) for e in examples]
     keep = [i for i, t in enumerate(texts) if t]
     step("segmenting with jieba", 1)
-    segmenter = Segmenter(resolve(config.tokenizer.user_dict, root))
+    segmenter = Segmenter(resolve(config.tokenizer.user_dict, root), config.tokenizer.hmm)
     tokens = {i: segmenter.words(texts[i][: config.segment_chars]) for i in keep}
     step("building features", 1)
     features = Features(config.features).fit([texts[i] for i in keep], [tokens[i] for i in keep])

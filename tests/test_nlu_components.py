@@ -34,8 +34,18 @@ def test_normalise_cuts_long_text_and_returns_empty_for_nothing() -> None:
 
 
 def test_jieba_segmenter_keeps_hotline_words_of_the_user_dictionary() -> None:
-    words = Segmenter(PROJECT / "data" / "userdict.txt").words("小区维修基金被物业挪用了，我要找业委会")
-    assert "维修基金" in words and "业委会" in words
+    for hmm in (True, False):
+        words = Segmenter(PROJECT / "data" / "userdict.txt", hmm).words("小区维修基金被物业挪用了，我要找业委会")
+        assert "维修基金" in words and "业委会" in words
+
+
+def test_segmenter_is_spacys_jieba_and_without_hmm_splits_unknown_runs_into_characters() -> None:
+    text = "市民来电反映翠湖苑小区门口的凯撒烧烤店油烟扰民"
+    with_hmm = Segmenter(PROJECT / "data" / "userdict.txt", hmm=True)
+    assert with_hmm.words(text) == with_hmm.doc_words(text)  # spaCy's own tokens
+    without = Segmenter(PROJECT / "data" / "userdict.txt", hmm=False).words(text)
+    assert "".join(without) == text and "油烟" in without
+    assert len(without) >= len(with_hmm.words(text))
 
 
 def _spans_hold(text: str, entities: list[dict]) -> None:

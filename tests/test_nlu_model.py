@@ -15,6 +15,7 @@ from hotline.nlu_wiring import nlu_settings
 from hotline.settings import load_config
 from nlu.config import DepartmentInfo, NluSettings
 from nlu.model import NluModel
+from nlu.parallel import ParallelClassifier
 from nlu.pipeline import Pipeline
 from tests.conftest import TrainedNlu
 from tests.factories import submit
@@ -100,6 +101,16 @@ def test_model_round_trip_gives_the_same_predictions(nlu_model: TrainedNlu, pipe
     loaded = Pipeline(SETTINGS, NluModel.load(nlu_model.directory), PROJECT)
     assert [p.to_dict() for p in loaded.classify_batch(texts)] == [p.to_dict() for p in pipeline.classify_batch(texts)]
     assert [p.to_dict() for p in pipeline.classify_batch(texts)] == [pipeline.classify(t).to_dict() for t in texts]
+
+
+def test_worker_processes_give_the_same_predictions_in_order(pipeline: Pipeline) -> None:
+    texts = ["请问公租房怎么申请", "工地半夜施工太吵了", "建议多开几趟公交", "社保怎么转到本市", "", "hello"] * 5
+    with ParallelClassifier(pipeline, workers=2) as parallel:
+        assert parallel.workers == 2
+        assert parallel.classify_batch(texts[:3]) == pipeline.classify_batch(texts[:3]) and not parallel.started
+        in_workers = parallel.classify_batch(texts)
+        assert parallel.started
+    assert [p.to_dict() for p in in_workers] == [p.to_dict() for p in pipeline.classify_batch(texts)]
 
 
 def test_intake_routes_a_sure_message_and_keeps_an_unsure_one_for_a_dispatcher(

@@ -22,6 +22,8 @@ from hotline.settings import PROJECT_ROOT, Settings, load_settings
 
 app = typer.Typer(help="Train and evaluate the Chinese NLU.", no_args_is_help=True)
 MODEL_OPTION = typer.Option(None, "--model", help="model directory (default: HOTLINE_HOME/models/nlu)")
+WORKERS_OPTION = typer.Option(None, "--workers", min=1,
+                              help="processes for the built-in pipeline on many lines (default: one per core)")
 BATCH = 256
 
 
@@ -79,12 +81,19 @@ def train(
     console.print(f"model saved to {target} ({trained.meta['examples']} messages)")
 
 
-def _classifier(settings: Settings, model: Path | None) -> Any:
+def _classifier(settings: Settings, model: Path | None, workers: int | None = 1) -> Any:
+    """The configured backend; the built-in one split over worker processes for big batches."""
     from hotline.nlu_wiring import builtin_pipeline, rasa_classifier
+    from nlu.parallel import ParallelClassifier
 
     if settings.config.nlu.backend == "rasa" and model is None:
         return rasa_classifier(settings)
-    return builtin_pipeline(settings, model)
+    return ParallelClassifier(builtin_pipeline(settings, model), workers)
+
+
+def _close(classifier: Any) -> None:
+    if hasattr(classifier, "close"):
+        classifier.close()
 
 
 def _batches(lines: Iterator[str]) -> Iterator[list[str]]:
@@ -101,6 +110,7 @@ def evaluate(
     label: Label = typer.Option(..., "--label", help="what the label column holds"),
     as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
     model: Path | None = MODEL_OPTION,
+    workers: int | None = WORKERS_OPTION,
 ) -> None:
     """Per-class precision, recall and F1, macro-F1 and the confusion matrix on a labelled CSV."""
     from nlu.data import CsvColumns, read_csv_rows
@@ -111,15 +121,18 @@ def evaluate(
         rows = list(read_csv_rows(csv, CsvColumns(text_col, title_col, label=label_col)))
     except KeyError as err:
         fail(str(err).strip("'\""), 2)
-    classifier = _classifier(settings, model)
+    classifier = _classifier(settings, model, workers)
     gold = [row[label_col] for _, row in rows]
     predicted: list[str | None] = []
-    with _progress() as progress:
-        task = progress.add_task("classifying", total=len(rows))
-        for batch in _batches(iter([text for text, _ in rows])):
-            for prediction in classifier.classify_batch(batch):
-                predicted.append(prediction.type if label is Label.type else prediction.topic)
-            progress.advance(task, len(batch))
+    try:
+        with _progress() as progress:
+            task = progress.add_task("classifying", total=len(rows))
+            for batch in _batches(iter([text for text, _ in rows])):
+                for prediction in classifier.classify_batch(batch):
+                    predicted.append(prediction.type if label is Label.type else prediction.topic)
+                progress.advance(task, len(batch))
+    finally:
+        _close(classifier)
     result = report(gold, predicted)
     if as_json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
@@ -145,13 +158,17 @@ def evaluate(
 def classify(
     texts: list[str] | None = typer.Argument(None, help="messages; with none, one message a line on stdin"),
     model: Path | None = MODEL_OPTION,
+    workers: int | None = WORKERS_OPTION,
 ) -> None:
     """Classify messages: one JSON object a line (type, department, topic, confidences, entities…)."""
     settings = _settings()
-    classifier = _classifier(settings, model)
+    classifier = _classifier(settings, model, workers)
     lines: Iterator[str] = iter(texts) if texts else (line.rstrip("\n") for line in sys.stdin)
     out = sys.stdout
-    for batch in _batches(lines):
-        for prediction in classifier.classify_batch(batch):
-            out.write(json.dumps(prediction.public(), ensure_ascii=False) + "\n")
-        out.flush()
+    try:
+        for batch in _batches(lines):
+            for prediction in classifier.classify_batch(batch):
+                out.write(json.dumps(prediction.public(), ensure_ascii=False) + "\n")
+            out.flush()
+    finally:
+        _close(classifier)
