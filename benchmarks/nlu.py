@@ -121,7 +121,7 @@ def main() -> int:
     with ParallelClassifier(builtin, args.workers) as parallel:
         parallel.classify_batch(texts[:256])  # fork the workers before the clock starts
         row.update(speed(builtin.classify, parallel.classify_batch, texts, single=False))
-        row["workers"] = parallel.workers
+        row["workers"] = parallel.processes
     results["builtin"] = row
 
     from nlu.rasa import RasaClassifier

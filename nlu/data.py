@@ -98,15 +98,20 @@ def read_csv_rows(path: Path, columns: CsvColumns) -> Iterator[tuple[str, dict[s
                 yield text, row
 
 
+def _label(row: dict[str, str], column: str | None) -> str | None:
+    """A label cell, stripped ("城乡建设 " is 城乡建设); None when the column is not used or empty."""
+    return (row.get(column) or "").strip() or None if column else None
+
+
 def load_csv_examples(path: Path, columns: CsvColumns) -> list[Example]:
     examples = []
     for text, row in read_csv_rows(path, columns):
         examples.append(
             Example(
                 text,
-                type=(row.get(columns.type) or None) if columns.type else None,
-                department=(row.get(columns.department) or None) if columns.department else None,
-                topic=(row.get(columns.topic) or None) if columns.topic else None,
+                type=_label(row, columns.type),
+                department=_label(row, columns.department),
+                topic=_label(row, columns.topic),
                 source=path.name,
             )
         )

@@ -13,9 +13,11 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Protocol
 
 from nlu.prediction import NluPrediction
 
@@ -24,7 +26,19 @@ class BatchClassifier(Protocol):
     def classify_batch(self, texts: Sequence[str]) -> list[NluPrediction]: ...
 
 
-_worker_classifier: BatchClassifier | None = None
+_worker_classifier: BatchClassifier | None = None  # set in each worker by _init_worker
+
+
+def _init_worker(classifier: BatchClassifier) -> None:
+    global _worker_classifier
+    # Ctrl-C reaches the whole process group: the parent stops the batch, the workers finish their
+    # chunk and leave when it shuts the pool down, instead of dying with a task half done.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _worker_classifier = classifier
+
+
+def _ready() -> bool:
+    return True
 
 
 def _classify_chunk(texts: Sequence[str]) -> list[NluPrediction]:
@@ -33,7 +47,8 @@ def _classify_chunk(texts: Sequence[str]) -> list[NluPrediction]:
 
 
 def default_workers() -> int:
-    return max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 8))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, 8))
 
 
 class ParallelClassifier:
@@ -41,53 +56,61 @@ class ParallelClassifier:
     predictions, in order.
 
     With one worker, or on a platform without fork, it is the wrapped classifier itself.
-    Use as a context manager so that the workers end with it.
+    Use as a context manager (or call `close`) so that the workers end with it. A worker that dies
+    fails the batch with BrokenProcessPool rather than leaving it waiting.
     """
 
     def __init__(self, classifier: BatchClassifier, workers: int | None = None) -> None:
         self.classifier = classifier
         self.workers = default_workers() if workers is None else max(1, workers)
-        self._pool: Any = None
+        self._pool: ProcessPoolExecutor | None = None
         self._forkable = self.workers > 1 and "fork" in multiprocessing.get_all_start_methods()
 
-    def _start(self) -> Any:
-        """The workers, forked at the first batch big enough to share (a few lines need none)."""
-        if self._pool is None:
-            global _worker_classifier
-            _worker_classifier = self.classifier  # inherited by the forked workers
-            # Objects that exist now are left out of the workers' garbage collection, which would
-            # otherwise write to (and so copy) every page of the shared model.
-            gc.freeze()
-            # This process classifies a share itself, so `workers` processes use `workers` cores.
-            self._pool = multiprocessing.get_context("fork").Pool(self.workers - 1)
-        return self._pool
+    @property
+    def processes(self) -> int:
+        """How many processes a big batch really uses."""
+        return self.workers if self._forkable else 1
 
     @property
     def started(self) -> bool:
         return self._pool is not None
 
+    def start(self) -> None:
+        """Fork the workers now (before starting threads of one's own, e.g. a progress bar); otherwise
+        the first batch big enough to share does it."""
+        if self._pool is not None or not self._forkable:
+            return
+        # Objects alive now stay out of the workers' garbage collection, which would otherwise write
+        # to (and so copy) every page of the model they share with this process.
+        gc.freeze()
+        try:
+            # initargs are inherited through fork, not pickled; the executor forks at its first task.
+            self._pool = ProcessPoolExecutor(self.workers - 1, mp_context=multiprocessing.get_context("fork"),
+                                             initializer=_init_worker, initargs=(self.classifier,))
+            self._pool.submit(_ready).result()
+        finally:
+            gc.unfreeze()
+
     def classify_batch(self, texts: Sequence[str]) -> list[NluPrediction]:
         if not self._forkable or len(texts) < 2 * self.workers:
             return self.classifier.classify_batch(texts)
+        self.start()
+        assert self._pool is not None
         size = -(-len(texts) // self.workers)
         mine, *theirs = [list(texts[i : i + size]) for i in range(0, len(texts), size)]
-        pending = self._start().map_async(_classify_chunk, theirs)
-        return self.classifier.classify_batch(mine) + [p for chunk in pending.get() for p in chunk]
+        pending = [self._pool.submit(_classify_chunk, chunk) for chunk in theirs]
+        return self.classifier.classify_batch(mine) + [p for future in pending for p in future.result()]
 
     def classify(self, text: str) -> NluPrediction:
         return self.classifier.classify_batch([text])[0]
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.close()
-            self._pool.join()
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
     def __enter__(self) -> ParallelClassifier:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        if self._pool is not None:
-            self._pool.terminate() if error is not None else self._pool.close()
-            self._pool.join()
-            self._pool = None
+        self.close()

@@ -37,7 +37,12 @@ class Pipeline:
         self.settings = settings
         self.model = model
         config = settings.pipeline
-        self.segmenter = Segmenter(resolve(config.tokenizer.user_dict, root), config.tokenizer.hmm)
+        # Segmentation is part of the model: read it as the model was trained (models older than these
+        # settings segmented everything they classified, with jieba's HMM on).
+        trained = model.meta.get("pipeline") or {}
+        hmm = bool((trained.get("tokenizer") or {}).get("hmm", True))
+        self.segment_chars = int(trained.get("segment_chars", config.classify_chars))
+        self.segmenter = Segmenter(resolve(config.tokenizer.user_dict, root), hmm)
         urgent_path = resolve(config.urgent_lexicon, root)
         self.urgent = UrgentDetector.from_file(urgent_path) if urgent_path and urgent_path.exists() else UrgentDetector([])
         departments = [d for d in settings.departments if d.code in model.department_head.classes]
@@ -91,7 +96,7 @@ class Pipeline:
         heads = (self.model.type_head, self.model.department_head, self.model.topic_head)
         needed = {head.config.inputs for head in heads}
         rows: list[list[np.ndarray]] = [[], [], []]
-        segment_chars = self.settings.pipeline.segment_chars
+        segment_chars = self.segment_chars
         for text in prepared:  # one message at a time: the same numbers alone or in a batch
             tokens = self.segmenter.words(text[: segment_chars]) if needed & {"words", "both"} else None
             inputs = self.model.features.one(text, tokens, needed)
@@ -139,7 +144,7 @@ class Pipeline:
         scores = dict(zip(topics, (1 - blend) * p_topic, strict=True))
         for code, p in zip(self.model.department_head.classes, p_dep, strict=True):
             topic = self.topic_of.get(code)
-            if topic is not None:
+            if topic in scores:  # a topic the head does not know (a city's own scheme) is not added
                 scores[topic] = scores.get(topic, 0.0) + blend * float(p)
         best = max(scores, key=lambda k: scores[k])
         return best, scores[best]

@@ -66,7 +66,10 @@ def train_model(examples: Sequence[Example], settings: NluSettings, root: Path, 
     step("training the topic classifier", 1)
     # A city's labelled history names the topics it files under: its scheme is the authority, so
     # the project's examples of other topics would only pull predictions outside it.
+    # One topic cannot train a head on its own: the project's topics then stay.
     city_topics = {e.topic for e in examples if e.topic and _from_history(e)}
+    if len(city_topics) < 2:
+        city_topics = set()
 
     def topic_of_example(e: Example) -> str | None:
         topic = e.topic or topic_of.get(e.department or "")

@@ -3,6 +3,7 @@ classifier protocol through intake, and the CLI. One model is trained per sessio
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -154,8 +155,12 @@ def test_cli_train_from_csv_adds_a_citys_history(tmp_path: Path) -> None:
         "nlu", "train", "--model", str(target), "--from-csv", str(PROJECT / "tests/data/nlu_history.csv"),
         "--text-col", "text", "--title-col", "title", "--type-col", "type", "--topic-col", "topic"])
     assert result.exit_code == 0, result.output
-    meta = NluModel.load(target).meta
-    assert meta["sources"]["nlu_history.csv"] == 10
+    trained = NluModel.load(target)
+    assert trained.meta["sources"]["nlu_history.csv"] == 10
+    # The city's topics are the scheme its tickets are counted in: the topic head learns only those.
+    with (PROJECT / "tests/data/nlu_history.csv").open(encoding="utf-8") as handle:
+        city_topics = {row["topic"] for row in csv.DictReader(handle)}
+    assert len(city_topics) >= 2 and trained.topic_head.classes == sorted(city_topics)
 
 
 def test_cli_train_refuses_a_csv_without_label_columns(tmp_path: Path) -> None:
@@ -164,3 +169,14 @@ def test_cli_train_refuses_a_csv_without_label_columns(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "label column" in result.output
 
 
+
+
+def test_cli_train_with_a_history_of_one_topic_keeps_the_projects_topics(tmp_path: Path) -> None:
+    one_topic = tmp_path / "one-topic.csv"
+    one_topic.write_text("text,topic\n小区电梯又坏了,城乡建设 \n路灯不亮了,城乡建设\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["nlu", "train", "--model", str(tmp_path / "t"), "--from-csv", str(one_topic),
+                                      "--topic-col", "topic"])
+    assert result.exit_code == 0, result.output
+    # One city topic (its cells stripped) cannot train a head alone: the project's topics stay.
+    classes = NluModel.load(tmp_path / "t").topic_head.classes
+    assert "城乡建设" in classes and "城乡建设 " not in classes and len(classes) > 2

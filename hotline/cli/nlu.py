@@ -72,10 +72,13 @@ def train(
             fail(str(err).strip("'\""), 2)
         err_console.print(f"{from_csv.name}: {len(extra)} labelled messages added")
     target = model_dir(settings, model)
-    with _progress() as progress:
-        task = progress.add_task("training", total=TRAIN_STEPS)
-        trained = train_default(nlu_settings(settings.config), PROJECT_ROOT, extra,
-                                step=lambda text, n: progress.update(task, description=text, advance=n))
+    try:
+        with _progress() as progress:
+            task = progress.add_task("training", total=TRAIN_STEPS)
+            trained = train_default(nlu_settings(settings.config), PROJECT_ROOT, extra,
+                                    step=lambda text, n: progress.update(task, description=text, advance=n))
+    except ValueError as err:  # e.g. a label column whose values name one class only
+        fail(str(err), 2)
     trained.save(target)
     assert NluModel.exists(target)
     console.print(f"model saved to {target} ({trained.meta['examples']} messages)")
@@ -125,6 +128,8 @@ def evaluate(
     gold = [row[label_col] for _, row in rows]
     predicted: list[str | None] = []
     try:
+        if hasattr(classifier, "start"):
+            classifier.start()  # fork before the progress bar starts its thread
         with _progress() as progress:
             task = progress.add_task("classifying", total=len(rows))
             for batch in _batches(iter([text for text, _ in rows])):
