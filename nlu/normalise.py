@@ -24,19 +24,23 @@ def _t2s():  # type: ignore[no-untyped-def]
 
 @lru_cache(maxsize=1)
 def _traditional_chars() -> frozenset[str]:
-    """The characters of every entry that opencc's t2s tables change. Text without any of them
-    comes out unchanged, so the (slow, pure Python) conversion is skipped for it."""
-    chars: set[str] = set()
+    """Characters that only Traditional text uses: changed by some entry of opencc's t2s tables and
+    never the result of one. Text without any of them is Simplified already, so the (slow, pure
+    Python) conversion is skipped for it. Characters both scripts write (著 in 著名, 乾 in 乾隆) do
+    not count: a Traditional text always has others (們, 這, 說 …), and then all of it is converted."""
+    changed: set[str] = set()
+    produced: set[str] = set()
     for path in (p for chain in _t2s()._dict_chain for p in (chain if isinstance(chain, list) else [chain])):
         with open(path, encoding="utf-8") as table:
             for line in table:
                 key, _, values = line.rstrip("\n").partition("\t")
                 for value in values.split(" "):
+                    produced.update(value)
                     # an entry changes text only where its characters differ
-                    chars.update(k for k, v in zip(key, value, strict=False) if k != v)
+                    changed.update(k for k, v in zip(key, value, strict=False) if k != v)
                     if len(value) != len(key):
-                        chars.update(key)
-    return frozenset(chars)
+                        changed.update(key)
+    return frozenset(changed - produced)
 
 
 def to_simplified(text: str) -> str:

@@ -15,7 +15,7 @@ from nlu.data import CsvColumns, load_csv_examples, load_project_examples, parse
 from nlu.entities import extract_entities
 from nlu.evaluate import report
 from nlu.keywords import KeywordPrior
-from nlu.normalise import normalise
+from nlu.normalise import normalise, to_simplified
 from nlu.rasa import SEPARATOR, write_project
 from nlu.tokenizer import Segmenter
 from nlu.urgent import UrgentDetector
@@ -169,3 +169,8 @@ def test_pipeline_settings_are_validated_from_config_yml() -> None:
         PipelineConfig.model_validate({"features": {"word_ngrams": [3, 1]}})
     with pytest.raises(ValueError, match="extra"):
         PipelineConfig.model_validate({"featurs": {}})
+
+
+def test_characters_both_scripts_write_do_not_trigger_conversion_but_traditional_text_converts_whole() -> None:
+    assert to_simplified("这是著名的景点") == "这是著名的景点"
+    assert to_simplified("我們這裡的著名景點") == "我们这里的著名景点"
