@@ -8,7 +8,6 @@ give probabilities that thresholds can be put on and train in seconds on two cor
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -110,20 +109,13 @@ class Features:
 
 
 def _tfidf(vectorizer: TfidfVectorizer, grams: list[str], offset: int) -> tuple[np.ndarray, np.ndarray]:
-    vocabulary = vectorizer.vocabulary_
-    counts: dict[int, int] = {}
-    for gram, count in Counter(grams).items():
-        index = vocabulary.get(gram)
-        if index is not None:
-            counts[index] = count
-    if not counts:
+    ids = [i for i in map(vectorizer.vocabulary_.get, grams) if i is not None]
+    if not ids:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
-    indices = np.fromiter(counts, dtype=np.int64, count=len(counts))
-    tf = np.fromiter(counts.values(), dtype=float, count=len(counts))
-    if vectorizer.sublinear_tf:
-        tf = 1 + np.log(tf)
+    indices, counts = np.unique(np.array(ids, dtype=np.int64), return_counts=True)
+    tf = 1 + np.log(counts) if vectorizer.sublinear_tf else counts.astype(float)
     values = tf * vectorizer.idf_[indices]
-    norm = np.sqrt((values**2).sum())
+    norm = np.sqrt(values @ values)
     return indices + offset, values / norm if norm else values
 
 

@@ -133,14 +133,17 @@ class Pipeline:
             urgent=urgent_kind is not None,
             urgent_kind=urgent_kind,
             entities=entities,
-            type_scores={c: round(float(p), 4) for c, p in zip(type_classes, p_type, strict=True)},
-            department_scores={c: round(float(p), 4) for c, p in zip(dep_classes, p_dep, strict=True)},
+            type_scores=dict(zip(type_classes, np.round(p_type, 4).tolist(), strict=True)),
+            department_scores=dict(zip(dep_classes, np.round(p_dep, 4).tolist(), strict=True)),
         )
 
     def _topic(self, p_dep: np.ndarray, p_topic: np.ndarray) -> tuple[str | None, float]:
         """The topic head, blended with the topics of the likely departments."""
         topics = self.model.topic_head.classes
         blend = self.settings.pipeline.topic_department_weight
+        if not blend:
+            best = int(p_topic.argmax())
+            return topics[best], float(p_topic[best])
         scores = dict(zip(topics, (1 - blend) * p_topic, strict=True))
         for code, p in zip(self.model.department_head.classes, p_dep, strict=True):
             topic = self.topic_of.get(code)
