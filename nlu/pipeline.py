@@ -142,8 +142,8 @@ class Pipeline:
         topics = self.model.topic_head.classes
         blend = self.settings.pipeline.topic_department_weight
         if not blend:
-            best = int(p_topic.argmax())
-            return topics[best], float(p_topic[best])
+            top = int(p_topic.argmax())
+            return topics[top], float(p_topic[top])
         scores = dict(zip(topics, (1 - blend) * p_topic, strict=True))
         for code, p in zip(self.model.department_head.classes, p_dep, strict=True):
             topic = self.topic_of.get(code)
