@@ -8,8 +8,16 @@ if [ "${1:-}" = "stop" ]; then
   [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
   rm -f "$pidfile"; exit 0
 fi
-if curl -fs "http://127.0.0.1:$RASA_PORT/status" >/dev/null 2>&1; then
-  echo "rasa server already up on 127.0.0.1:$RASA_PORT"; exit 0
+if status="$(curl -fs "http://127.0.0.1:$RASA_PORT/status" 2>/dev/null)"; then
+  newest="$(ls -t "$RASA_PROJECT"/models/*.tar.gz 2>/dev/null | head -1 || true)"
+  # A server of ours that still serves an older model is restarted; anybody else's is left alone.
+  if [ -n "$newest" ] && [ -f "$pidfile" ] && ! grep -q "$(basename "$newest")" <<<"$status"; then
+    echo "rasa server serves an older model: restarting it with $(basename "$newest")"
+    kill "$(cat "$pidfile")" 2>/dev/null || true
+    for _ in $(seq 1 30); do curl -fs "http://127.0.0.1:$RASA_PORT/status" >/dev/null 2>&1 || break; sleep 1; done
+  else
+    echo "rasa server already up on 127.0.0.1:$RASA_PORT"; exit 0
+  fi
 fi
 cd "$RASA_PROJECT"
 nohup "$RASA_VENV/bin/rasa" run --enable-api -i 127.0.0.1 -p "$RASA_PORT" -m models >"$RASA_PROJECT/server.log" 2>&1 &
