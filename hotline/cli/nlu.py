@@ -99,8 +99,8 @@ def _close(classifier: Any) -> None:
         classifier.close()
 
 
-def _batches(lines: Iterator[str]) -> Iterator[list[str]]:
-    while batch := list(islice(lines, BATCH)):
+def _batches(lines: Iterator[str], size: int = BATCH) -> Iterator[list[str]]:
+    while batch := list(islice(lines, size)):
         yield batch
 
 
@@ -171,7 +171,8 @@ def classify(
     lines: Iterator[str] = iter(texts) if texts else (line.rstrip("\n") for line in sys.stdin)
     out = sys.stdout
     try:
-        for batch in _batches(lines):
+        # Someone typing at a terminal gets each answer at once; a pipe is read in batches.
+        for batch in _batches(lines, 1 if not texts and sys.stdin.isatty() else BATCH):
             for prediction in classifier.classify_batch(batch):
                 out.write(json.dumps(prediction.public(), ensure_ascii=False) + "\n")
             out.flush()
