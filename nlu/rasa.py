@@ -98,6 +98,9 @@ class RasaClassifier:
         self.urgent = UrgentDetector.from_file(urgent_path) if urgent_path and urgent_path.exists() else UrgentDetector([])
         self.client = httpx.Client(timeout=timeout)
 
+    def close(self) -> None:
+        self.client.close()
+
     def status(self) -> dict[str, Any]:
         response = self.client.get(f"{self.url}/status")
         response.raise_for_status()
