@@ -84,9 +84,40 @@ def join_title(title: str | None, text: str) -> str:
     return text
 
 
+# A city's history names types as its staff do: the hotline's own tags map to the three types
+# (投诉, 举报 and 求助 are complaints, as in DESIGN.md).
+TYPE_ALIASES = {
+    "complaint": "complaint", "投诉": "complaint", "举报": "complaint", "求助": "complaint",
+    "consultation": "consultation", "咨询": "consultation",
+    "suggestion": "suggestion", "建议": "suggestion",
+}
+
+
+def canonical_type(label: str | None) -> str | None:
+    """complaint / consultation / suggestion for a type label in English or Chinese; ValueError for
+    anything else (a city's own tag the hotline does not know)."""
+    if label is None:
+        return None
+    found = TYPE_ALIASES.get(label.strip().lower())
+    if found is None:
+        raise ValueError(f"unknown type {label!r}: expected one of {', '.join(TYPE_ALIASES)}")
+    return found
+
+
+def _encoding(path: Path) -> str:
+    """UTF-8 (with or without a BOM), else GB18030, which Excel in Chinese saves and GBK is part of."""
+    try:
+        with path.open(encoding="utf-8-sig") as handle:
+            for _ in iter(lambda: handle.read(1 << 20), ""):
+                pass
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        return "gb18030"
+
+
 def read_csv_rows(path: Path, columns: CsvColumns) -> Iterator[tuple[str, dict[str, str]]]:
     """(message text with its title, row) for every row with text; a missing column raises KeyError."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    with path.open(encoding=_encoding(path), newline="") as handle:
         reader = csv.DictReader(handle)
         header = reader.fieldnames or []
         for name in (columns.text, columns.title, columns.type, columns.topic, columns.department, columns.label):
@@ -109,7 +140,7 @@ def load_csv_examples(path: Path, columns: CsvColumns) -> list[Example]:
         examples.append(
             Example(
                 text,
-                type=_label(row, columns.type),
+                type=canonical_type(_label(row, columns.type)),
                 department=_label(row, columns.department),
                 topic=_label(row, columns.topic),
                 source=path.name,

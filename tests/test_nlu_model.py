@@ -15,6 +15,7 @@ from hotline.cli.main import app as cli
 from hotline.nlu_wiring import nlu_settings
 from hotline.settings import load_config
 from nlu.config import DepartmentInfo, NluSettings
+from nlu.data import CsvColumns, load_csv_examples
 from nlu.model import NluModel
 from nlu.parallel import ParallelClassifier
 from nlu.pipeline import Pipeline
@@ -180,3 +181,34 @@ def test_cli_train_with_a_history_of_one_topic_keeps_the_projects_topics(tmp_pat
     # One city topic (its cells stripped) cannot train a head alone: the project's topics stay.
     classes = NluModel.load(tmp_path / "t").topic_head.classes
     assert "城乡建设" in classes and "城乡建设 " not in classes and len(classes) > 2
+
+
+def test_a_citys_gbk_csv_with_chinese_type_tags_is_read_as_the_three_types(nlu_model: TrainedNlu,
+                                                                           tmp_path: Path) -> None:
+    tags = {"complaint": "投诉", "consultation": "咨询", "suggestion": "建议"}
+    with (PROJECT / "tests/data/nlu_history.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    city = tmp_path / "city-gbk.csv"  # as Excel in Chinese saves it
+    with city.open("w", encoding="gbk", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows({**row, "type": tags[row["type"]]} for row in rows)
+    examples = load_csv_examples(city, CsvColumns("text", "title", type="type"))
+    assert [e.type for e in examples] == [row["type"] for row in rows]
+    result = CliRunner().invoke(cli, [
+        "nlu", "evaluate", "--model", str(nlu_model.directory), "--csv", str(city), "--text-col", "text",
+        "--title-col", "title", "--label-col", "type", "--label", "type", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout[result.stdout.index("{"):])
+    assert set(report["classes"]) == {"complaint", "consultation", "suggestion"} and report["macro_f1"] > 0.5
+
+
+def test_an_unknown_type_tag_or_a_mistyped_model_path_is_a_clear_error(nlu_model: TrainedNlu, tmp_path: Path) -> None:
+    city = tmp_path / "city.csv"
+    city.write_text("text,type\n小区电梯又坏了,表扬\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["nlu", "evaluate", "--model", str(nlu_model.directory), "--csv", str(city),
+                                      "--label-col", "type", "--label", "type"])
+    assert result.exit_code == 2 and "表扬" in result.output
+    result = CliRunner().invoke(cli, ["classify", "--model", str(tmp_path / "no-such-model"), "你好"])
+    assert result.exit_code == 2 and "no NLU model in" in result.output
+    assert not (tmp_path / "no-such-model").exists()  # nothing was trained in its place

@@ -68,7 +68,7 @@ def train(
             fail("--from-csv needs at least one label column: --type-col, --topic-col or --department-col", 2)
         try:
             extra = load_csv_examples(from_csv, CsvColumns(text_col, title_col, type_col, topic_col, department_col))
-        except (OSError, KeyError) as err:
+        except (OSError, KeyError, ValueError) as err:
             fail(str(err).strip("'\""), 2)
         err_console.print(f"{from_csv.name}: {len(extra)} labelled messages added")
     target = model_dir(settings, model)
@@ -87,10 +87,14 @@ def train(
 def _classifier(settings: Settings, model: Path | None, workers: int | None = 1) -> Any:
     """The configured backend; the built-in one split over worker processes for big batches."""
     from hotline.nlu_wiring import builtin_pipeline, rasa_classifier
+    from nlu.model import NluModel
     from nlu.parallel import ParallelClassifier
 
     if settings.config.nlu.backend == "rasa" and model is None:
         return rasa_classifier(settings)
+    if model is not None and not NluModel.exists(model):
+        # Only the default place is trained on first use: a mistyped path must not stand in for a city's model.
+        fail(f"no NLU model in {model}; train one there with: hotline nlu train --model {model}", 2)
     return ParallelClassifier(builtin_pipeline(settings, model), workers)
 
 
@@ -116,7 +120,7 @@ def evaluate(
     workers: int | None = WORKERS_OPTION,
 ) -> None:
     """Per-class precision, recall and F1, macro-F1 and the confusion matrix on a labelled CSV."""
-    from nlu.data import CsvColumns, read_csv_rows
+    from nlu.data import CsvColumns, canonical_type, read_csv_rows
     from nlu.evaluate import report
 
     settings = _settings()
@@ -125,7 +129,11 @@ def evaluate(
     except KeyError as err:
         fail(str(err).strip("'\""), 2)
     classifier = _classifier(settings, model, workers)
-    gold = [row[label_col] for _, row in rows]
+    try:
+        gold = [(canonical_type(row[label_col]) if label is Label.type else row[label_col].strip()) or ""
+                for _, row in rows]
+    except ValueError as err:
+        fail(f"{csv.name}, column {label_col}: {err}", 2)
     predicted: list[str | None] = []
     try:
         if hasattr(classifier, "start"):
