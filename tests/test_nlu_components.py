@@ -95,6 +95,12 @@ def test_full_width_digits_are_found_and_spans_index_the_original_text() -> None
         ("厨房天然气味特别大，不敢开灯", "gas"),
         ("路口有人被车撞了，流了很多血", "injury"),
         ("有人拿刀在小区门口抢劫", "crime"),
+        ("救命，我爸心脏病发作了，快来人", "injury"),
+        ("小孩掉河里了", "injury"),
+        ("老人摔倒了起不来", "injury"),
+        ("车祸，有人被撞了", "injury"),
+        ("我老婆要生了，大出血", "injury"),
+        ("我被人打了正在流血", "injury"),
     ],
 )
 def test_emergencies_are_recognised(text: str, kind: str) -> None:
@@ -103,7 +109,8 @@ def test_emergencies_are_recognised(text: str, kind: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["小区消防通道被车堵死了，存在火灾隐患", "咨询一下工伤认定需要什么材料", "建议加强防火宣传",
-                                  "请问燃气入户安检要收费吗"])
+                                  "请问燃气入户安检要收费吗", "工资拖了半年，这是我家的救命钱",
+                                  "这个路口经常发生车祸，建议装红绿灯", "去年我被人打了，派出所一直没有立案"])
 def test_hazards_and_questions_are_not_emergencies(text: str) -> None:
     assert UrgentDetector.from_file(PROJECT / "data" / "urgent.yml").kind(text) is None
 
