@@ -181,3 +181,16 @@ def test_pipeline_settings_are_validated_from_config_yml() -> None:
 def test_characters_both_scripts_write_do_not_trigger_conversion_but_traditional_text_converts_whole() -> None:
     assert to_simplified("这是著名的景点") == "这是著名的景点"
     assert to_simplified("我們這裡的著名景點") == "我们这里的著名景点"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("我家地址朝阳区建国路88号3单元", [("place", "朝阳区建国路88号3单元")]),  # 地址 is not part of the place
+    ("海淀區中關村大街27號", [("place", "海淀區中關村大街27號")]),  # Traditional house numbers too
+    ("建议在学校门口装红绿灯，方便孩子过马路", []),  # 过马路 is no road name
+    ("地铁2号线早高峰太挤", []),  # a line number, not a date
+    ("5号晚上8点又开始施工", [("time", "5号晚上8点")]),
+])
+def test_places_and_times_leave_out_words_that_only_look_like_them(text: str, expected: list[tuple[str, str]]) -> None:
+    found = extract_entities(text, ["place", "time"])
+    _spans_hold(text, found)
+    assert [(e["label"], e["text"]) for e in found] == expected
