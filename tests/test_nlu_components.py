@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -120,6 +121,10 @@ def test_keyword_prior_points_at_the_department_whose_keywords_appear() -> None:
     scores = prior.scores("小区物业乱收费，业委会也不管")
     assert scores is not None and prior.codes[int(scores.argmax())] == "housing"
     assert prior.scores("今天天气不错") is None
+    # Each department's score is the length of its keywords found, a keyword counted once.
+    text = "垃圾分类做得不好，垃圾桶满了，物业不管，垃圾乱堆"
+    naive = np.array([sum(len(k) for k in set(words) if k in text) for words in prior.keywords], dtype=float)
+    assert np.array_equal(prior.scores(text), naive / naive.sum())
 
 
 def test_project_training_data_covers_every_type_and_configured_department() -> None:
