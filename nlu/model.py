@@ -70,19 +70,6 @@ class Features:
     def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "_analyzer_cache"}
 
-    def transform_parts(self, texts: Sequence[str], tokens: Sequence[list[str]] | None,
-                        needed: set[str]) -> dict[str, csr_matrix]:
-        """The inputs that the heads need ("words", "chars", "both"), each computed once."""
-        parts: dict[str, csr_matrix] = {}
-        if needed & {"words", "both"}:
-            assert tokens is not None
-            parts["words"] = self.words.transform(tokens)
-        if needed & {"chars", "both"}:
-            parts["chars"] = self.chars.transform(texts)
-        if "both" in needed:
-            parts["both"] = hstack([parts["words"], parts["chars"]], format="csr")
-        return parts
-
     def one(self, text: str, tokens: list[str] | None, needed: AbstractSet[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """{inputs: (column indices, tf-idf values)} of one message for the inputs the heads need: what
         `transform` gives, without scikit-learn's per-call validation, which costs more than the
@@ -159,14 +146,6 @@ class Head:
         if self.adjust is not None:
             probabilities = probabilities * self.adjust
             probabilities /= probabilities.sum()
-        return probabilities
-
-    def predict_proba(self, X: csr_matrix) -> np.ndarray:
-        assert self.model is not None, "head is not trained"
-        probabilities = self.model.predict_proba(X)
-        if self.adjust is not None:
-            probabilities = probabilities * self.adjust
-            probabilities /= probabilities.sum(axis=1, keepdims=True)
         return probabilities
 
 

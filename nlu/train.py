@@ -42,6 +42,9 @@ def train_model(examples: Sequence[Example], settings: NluSettings, root: Path, 
     tokens = {i: segmenter.words(texts[i][: config.segment_chars]) for i in keep}
     step("building features", 1)
     features = Features(config.features).fit([texts[i] for i in keep], [tokens[i] for i in keep])
+    # Every head reads rows of the same matrix: transform the training texts once.
+    X_all = features.transform([texts[i] for i in keep], [tokens[i] for i in keep])
+    row_of = {i: row for row, i in enumerate(keep)}
 
     def labelled(label_of: Callable[[Example], str | None]) -> tuple[list[int], list[str]]:
         rows = [(i, label_of(examples[i])) for i in keep]
@@ -52,7 +55,7 @@ def train_model(examples: Sequence[Example], settings: NluSettings, root: Path, 
         rows, labels = labelled(label_of)
         if len(set(labels)) < 2:
             raise ValueError(f"cannot train the {name} classifier: it needs examples of at least two classes")
-        X = features.transform([texts[i] for i in rows], [tokens[i] for i in rows])
+        X = X_all[[row_of[i] for i in rows]]
         # A city may weigh its own history (--from-csv) above the project data.
         weights = np.array([config.history_weight if _from_history(examples[i]) else 1.0 for i in rows])
         return head.fit(features.select(X, head.config.inputs), labels, weights)
