@@ -128,12 +128,12 @@ def evaluate(
         rows = list(read_csv_rows(csv, CsvColumns(text_col, title_col, label=label_col)))
     except KeyError as err:
         fail(str(err).strip("'\""), 2)
-    classifier = _classifier(settings, model, workers)
     try:
         gold = [(canonical_type(row[label_col]) if label is Label.type else row[label_col].strip()) or ""
                 for _, row in rows]
     except ValueError as err:
         fail(f"{csv.name}, column {label_col}: {err}", 2)
+    classifier = _classifier(settings, model, workers)  # after the labels: a bad file fails before the model loads
     predicted: list[str | None] = []
     try:
         if hasattr(classifier, "start"):
