@@ -77,15 +77,20 @@ def file_to_housing(citizen: Citizen) -> str:
     return str(done["replies"][-1]["text"].split("工单号：")[1].split("\n")[0])
 
 
-# -- 1. a rating keeps the answer ------------------------------------------------------------------
-def test_rating_keeps_the_departments_answer_and_adds_the_rating_below_it(hotline: App) -> None:
-    citizen = Citizen(hotline)
+def answered(hotline: App, citizen: Citizen, answer: str) -> tuple[str, dict]:
+    """A housing ticket of the citizen's, accepted and answered, and the answer's notice as delivered."""
     number = file_to_housing(citizen)
     who = people(hotline)
     hotline.tickets.accept(number, who["housing_staff"])
-    hotline.tickets.answer(number, who["housing_staff"], "已安排维修师傅明天上门。")
+    hotline.tickets.answer(number, who["housing_staff"], answer)
     deliver_pending(hotline.engine, hotline.notifier, hotline.now())
-    notice = citizen.notices()[0]
+    return number, citizen.notices()[0]
+
+
+# -- 1. a rating keeps the answer ------------------------------------------------------------------
+def test_rating_keeps_the_departments_answer_and_adds_the_rating_below_it(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    _, notice = answered(hotline, citizen, "已安排维修师傅明天上门。")
 
     rated = citizen.press(data_of(notice, "rate:"), f"n{notice['id']}")  # 满意
     edited = rated["replies"][0]
@@ -123,12 +128,7 @@ def test_reload_restores_the_conversation_with_the_pending_drafts_buttons(hotlin
 
 def test_buttons_that_can_no_longer_act_come_back_disabled(hotline: App) -> None:
     citizen = Citizen(hotline)
-    number = file_to_housing(citizen)
-    who = people(hotline)
-    hotline.tickets.accept(number, who["housing_staff"])
-    hotline.tickets.answer(number, who["housing_staff"], "已处理。")
-    deliver_pending(hotline.engine, hotline.notifier, hotline.now())
-    notice = citizen.notices()[0]
+    number, notice = answered(hotline, citizen, "已处理。")
     status = citizen.say(f"/status {number}")["replies"][0]
     assert live({"buttons": status["buttons"]})  # rating buttons under the status while answered
     citizen.press(f"rate:{number}:satisfied", status["id"])  # rated from the status message
