@@ -56,27 +56,25 @@ def macro(classify: Callable[[Sequence[str]], list[Any]], rows: list[tuple[str, 
     return float(report([gold for _, _, gold in rows], [getattr(p, field) for p in predictions])["macro_f1"])
 
 
-def speed(classify_one: Callable[[str], Any], batch: Callable[[Sequence[str]], Any] | None,
-          texts: list[str], single: bool = True) -> dict[str, float]:
-    figures: dict[str, float] = {}
-    if single:
-        for text in texts[:20]:
-            classify_one(text)  # warm up
-        latencies = []
-        for text in texts:
-            start = time.perf_counter()
-            classify_one(text)
-            latencies.append((time.perf_counter() - start) * 1000)
-        figures = {"p50_ms": statistics.median(latencies), "p95_ms": statistics.quantiles(latencies, n=20)[18],
-                   "per_second_single": len(texts) / (sum(latencies) / 1000)}
-    if batch is not None:
+def latency(classify_one: Callable[[str], Any], texts: list[str]) -> dict[str, float]:
+    """p50/p95 of one message at a time, and the messages per second that makes."""
+    for text in texts[:20]:
+        classify_one(text)  # warm up
+    latencies = []
+    for text in texts:
         start = time.perf_counter()
-        for i in range(0, len(texts), 256):
-            batch(texts[i : i + 256])
-        figures["per_second"] = len(texts) / (time.perf_counter() - start)
-    elif single:
-        figures["per_second"] = figures["per_second_single"]
-    return figures
+        classify_one(text)
+        latencies.append((time.perf_counter() - start) * 1000)
+    return {"p50_ms": statistics.median(latencies), "p95_ms": statistics.quantiles(latencies, n=20)[18],
+            "per_second_single": len(texts) / (sum(latencies) / 1000)}
+
+
+def throughput(batch: Callable[[Sequence[str]], Any], texts: list[str]) -> dict[str, float]:
+    """Messages per second in batches of 256."""
+    start = time.perf_counter()
+    for i in range(0, len(texts), 256):
+        batch(texts[i : i + 256])
+    return {"per_second": len(texts) / (time.perf_counter() - start)}
 
 
 def main() -> int:
@@ -115,12 +113,12 @@ def main() -> int:
             row[f"{field}_f1_from_csv"] = macro(city.classify_batch, test_rows, field)
             row[f"{field}_f1_shipped_same_half"] = macro(builtin.classify_batch, test_rows, field)
     texts = [text for _, text, _ in types + topics]
-    row.update(speed(builtin.classify, None, texts))
+    row.update(latency(builtin.classify, texts))
     # Workers are forked after the one-by-one run: a parent's pages shared with its children are
     # copied when Python touches their reference counts, which would slow the one-by-one figures.
     with ParallelClassifier(builtin, args.workers) as parallel:
         parallel.classify_batch(texts[:256])  # fork the workers before the clock starts
-        row.update(speed(builtin.classify, parallel.classify_batch, texts, single=False))
+        row.update(throughput(parallel.classify_batch, texts))
         row["workers"] = parallel.processes
     results["builtin"] = row
 
@@ -136,7 +134,8 @@ def main() -> int:
         row = {"version": version, "type_f1": macro(rasa.classify_batch, types, "type"),
                "topic_f1": macro(rasa.classify_batch, topics, "topic"), "type_f1_from_csv": None,
                "topic_f1_from_csv": None}
-        row.update(speed(rasa.classify, rasa.classify_batch, texts))
+        row.update(latency(rasa.classify, texts))
+        row.update(throughput(rasa.classify_batch, texts))
         row["concurrency"] = rasa.concurrency
         results["rasa"] = row
 
