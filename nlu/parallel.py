@@ -96,10 +96,16 @@ class ParallelClassifier:
             return self.classifier.classify_batch(texts)
         self.start()
         assert self._pool is not None
-        size = -(-len(texts) // self.workers)
-        mine, *theirs = [list(texts[i : i + size]) for i in range(0, len(texts), size)]
+        # Every n-th message to each process, not contiguous slices: files cluster long messages
+        # (web posts after phone summaries), and the batch ends when its slowest share does.
+        n = self.workers
+        mine, *theirs = [list(texts[i::n]) for i in range(n)]
         pending = [self._pool.submit(_classify_chunk, chunk) for chunk in theirs]
-        return self.classifier.classify_batch(mine) + [p for future in pending for p in future.result()]
+        results: list[NluPrediction] = [None] * len(texts)  # type: ignore[list-item]
+        results[0::n] = self.classifier.classify_batch(mine)
+        for i, future in enumerate(pending, start=1):
+            results[i::n] = future.result()
+        return results
 
     def classify(self, text: str) -> NluPrediction:
         return self.classifier.classify_batch([text])[0]

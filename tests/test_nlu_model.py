@@ -113,6 +113,11 @@ def test_worker_processes_give_the_same_predictions_in_order(pipeline: Pipeline)
         in_workers = parallel.classify_batch(texts)
         assert parallel.started
     assert [p.to_dict() for p in in_workers] == [p.to_dict() for p in pipeline.classify_batch(texts)]
+    # Shares of unequal length (31 messages over 3 processes) come back in the order they went in.
+    uneven = [*texts, "楼道里的灯坏了一个月"]
+    with ParallelClassifier(pipeline, workers=3) as parallel:
+        in_three = parallel.classify_batch(uneven)
+    assert [p.to_dict() for p in in_three] == [p.to_dict() for p in pipeline.classify_batch(uneven)]
 
 
 def test_intake_routes_a_sure_message_and_keeps_an_unsure_one_for_a_dispatcher(
