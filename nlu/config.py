@@ -89,7 +89,7 @@ class PipelineConfig(_Strict):
     classify_chars: int = Field(400, ge=50)
     # jieba segments the first N of those characters: the word features serve the type head, which
     # reads the title and the opening (measured on dev: type F1 within noise of segmenting all 400, jieba 3x faster).
-    segment_chars: int = Field(100, ge=20)
+    segment_chars: int = Field(60, ge=20)
 
 
 class DepartmentInfo(_Strict):
