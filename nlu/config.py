@@ -85,8 +85,11 @@ class PipelineConfig(_Strict):
     train_max_chars: int = Field(600, ge=50)
     history_weight: float = Field(1.0, gt=0)  # weight of a --from-csv message against one of data/ (measured: 1 is best)
     # The heads read the first N characters (the title and the opening say what a message is
-    # about; measured: as accurate as the whole post, three times faster). Entities read max_chars.
+    # about; measured: as accurate as the whole post, three times faster).
     classify_chars: int = Field(400, ge=50)
+    # Entities read this much of a message, the whole of what a ticket keeps (tickets.text): a long
+    # post often ends with the phone number or address.
+    entity_chars: int = Field(20_000, ge=100)
     # jieba segments the first N of those characters: the word features serve the type head, which
     # reads the title and the opening (measured on dev: type F1 within noise of segmenting all 400, jieba 3x faster).
     segment_chars: int = Field(60, ge=20)

@@ -12,6 +12,8 @@ from typing import Any
 
 import phonenumbers
 
+from nlu.normalise import to_simplified
+
 Entity = dict[str, Any]
 
 _FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
@@ -26,12 +28,33 @@ _PLATE = re.compile(
 _CN_NUM = "零一二两三四五六七八九十百千"
 _NUM = rf"[\d{_CN_NUM}]+"
 _PERIODS = ("早上", "上午", "中午", "下午", "晚上", "傍晚", "凌晨", "夜里", "半夜", "深夜")
-_RELATIVE = ("每天", "每晚", "每周", "天天", "今天", "昨天", "前天", "明天", "大前天", "上周", "本周", "这周", "上个月",
-             "这个月", "上月", "今年", "去年", "前年", "最近", "近期", "周末", "节假日", "工作日")
+_RELATIVE = ("每天", "每晚", "每周", "天天", "今天", "昨天", "前天", "明天", "后天", "大前天", "今早", "今晚", "昨晚", "明早",
+             "明晚", "上周", "本周", "这周", "下周", "上个月", "这个月", "下个月", "上月", "本月", "今年", "去年", "前年", "明年",
+             "最近", "近期", "周末", "节假日", "工作日", "春节", "国庆", "元旦", "清明", "端午", "中秋")
+_WEEKS = ("每周", "上周", "本周", "这周", "下周")
+_YEARS = ("今年", "去年", "前年", "明年")
+_MONTHS = ("上个月", "这个月", "下个月", "上月", "本月")
+_HOLIDAYS = ("春节", "国庆", "元旦", "清明", "端午", "中秋")
 _DAY_PERIOD = "|".join(p for p in _PERIODS if p != "深夜")
 _PERIOD = "|".join(_PERIODS)
 _WEEKDAY = "[一二三四五六日天]?"
-_RELATIVE_RE = "|".join(f"{w}{_WEEKDAY}" if w in ("每周", "上周") else w for w in _RELATIVE)
+
+
+def _relative(word: str) -> str:
+    """A relative time word with what may continue it: 上周三, 去年10月5日, 下个月3号, 春节前."""
+    if word in _WEEKS:
+        return f"{word}{_WEEKDAY}"
+    if word in _YEARS:
+        return f"{word}(?:{_NUM}月份?(?:{_NUM}[日号])?|(?:{'|'.join(_HOLIDAYS)})(?:前|后|期间)?)?"
+    if word in _MONTHS:
+        return f"{word}(?:{_NUM}[日号])?"
+    if word in _HOLIDAYS:
+        return f"{word}(?:前|后|期间)?"
+    return word
+
+
+# Longest first, so that 大前天 is not read as 大 + 前天 and 上个月 not as 上 + 个月.
+_RELATIVE_RE = "|".join(_relative(w) for w in sorted(_RELATIVE, key=len, reverse=True))
 # Every time starts with a digit, a Chinese numeral or the first character of one of the words
 # above: the lookahead lets the engine skip all other positions at once (6x faster on long posts).
 _TIME_FIRST = "".join(sorted({"\\d", *_CN_NUM, *(w[0] for w in _PERIODS + _RELATIVE)}))
@@ -47,15 +70,25 @@ _TIME = re.compile(
     rf"|\d{{1,2}}:\d{{2}})"
 )
 # Characters of a name: Chinese, letters and digits, but not the function words that end a name.
-_NAME = r"(?:(?![的了在是把被给到从说我你他她这那没不也都就还又很太])[\u4e00-\u9fffA-Za-z0-9])"
+_NAME = r"(?:(?![的了在是把被给到从说我你他她们这那没不也都就还又很太])[\u4e00-\u9fffA-Za-z0-9])"
 _SUFFIX = r"(?:街道|大道|胡同|小区|花园|家园|新村|公寓|广场|大厦|社区|省|市|区|县|镇|乡|村|路|街|巷|弄|苑|府|城|湾|里)"
 _PLACE = re.compile(
     rf"(?:{_NAME}{{1,10}}?{_SUFFIX})+"
     rf"(?:{_NAME}{{0,6}}?(?:\d+[号號]院?|\d+[栋棟]|\d+幢|\d+[号號][楼樓]|\d+[单單]元|\d+室|[一二三四五六七八九十]+期))*"
 )
 # A place starts after these words, not with them: the pattern cannot tell "反映某某路" from a name.
-_PLACE_BREAK = re.compile(r"反映|来电|市民|群众|投诉|举报|咨询|请问|关于|位于|附近|门口|旁边|地址|称|住|过马路|马路")
-_PLACE_STOP = re.compile(r"^(?:城管|城市|城乡|社区医院|全市|本市|市区|小区)$")
+# Requests (希望城管…, 建议市里…, 请市政府…) and times (昨天小区…, 前天夜里) are not part of a name either.
+_PLACE_BREAK = re.compile(
+    r"反映|来电|市民|群众|投诉|举报|咨询|请问|关于|位于|附近|门口|旁边|地址|称|住|过马路|马路|希望|建议|另外|还有|要求|请|"
+    r"市里|区里|县里|镇里|村里|管一管|管管|公交|坐|乘|今天|昨天|前天|明天|每天|天天|今晚|昨晚|晚上|夜里|凌晨|早上|上午|下午|中午"
+)
+_PLACE_STOP = re.compile(
+    r"^(?:城管|城市|城乡|社区医院|全市|本市|市区|小区|(?:市|区|县|镇|乡)?政府)$"
+    # 跑路 (absconded), 思路, 套路, 出路 … end in 路 without being roads; 28路 is a bus route
+    r"|(?:跑|走|出|上|一|马|道|线|套|思|门|活|后|前|半|铺)路$|^\d+路$"
+)
+# 我家小区 is "my estate", not an estate named 家小区 (王家村 and 李家湾 are names: only after a pronoun).
+_PRONOUN_HOME = re.compile(r"[我你他她咱]$")
 
 
 def fold_width(text: str) -> str:
@@ -68,10 +101,11 @@ def _valid_id_card(number: str) -> bool:
 
 
 def find_id_cards(text: str) -> list[Entity]:
+    """ID-card numbers, with `valid` saying whether the check digit agrees: a mistyped number (one
+    wrong digit) is still someone's personal number, to be masked like a valid one."""
     return [
-        {"label": "id_card", "text": m.group(), "start": m.start(), "end": m.end()}
+        {"label": "id_card", "text": m.group(), "start": m.start(), "end": m.end(), "valid": _valid_id_card(m.group())}
         for m in _ID_CARD.finditer(text)
-        if _valid_id_card(m.group())
     ]
 
 
@@ -99,23 +133,46 @@ def find_plates(text: str) -> list[Entity]:
     return [{"label": "plate", "text": m.group(), "start": m.start(), "end": m.end()} for m in _PLATE.finditer(text)]
 
 
+_MONTH_DAY = re.compile(r"(\d{1,2})月(\d{1,2})[日号]")
+_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _possible(value: str) -> bool:
+    """False for a date no calendar has (2月30日, 13月5日): a typo or a number, not a time."""
+    for month, day in _MONTH_DAY.findall(value):
+        if not 1 <= int(month) <= 12 or not 1 <= int(day) <= _DAYS_IN_MONTH[int(month) - 1]:
+            return False
+    return True
+
+
 def find_times(text: str) -> list[Entity]:
     return [
         {"label": "time", "text": m.group(), "start": m.start(), "end": m.end()}
         for m in _TIME.finditer(text)
-        if m.group() and not m.group().isdigit()
+        if m.group() and not m.group().isdigit() and _possible(m.group())
     ]
+
+
+def _place_in(value: str, start: int, text: str) -> tuple[str, int] | None:
+    """The place in a match of _PLACE: the last piece between break words that is a place by itself
+    (反映某某路 → 某某路; 幸福社区门口路 → 幸福社区)."""
+    cuts = [0, *(i for b in _PLACE_BREAK.finditer(value) for i in (b.start(), b.end())), len(value)]
+    for begin, end in reversed(list(zip(cuts[::2], cuts[1::2], strict=True))):
+        piece, at = value[begin:end], start + begin
+        if piece.startswith("家") and _PRONOUN_HOME.search(text[max(0, at - 1) : at]):
+            piece, at = piece[1:], at + 1
+        if len(piece) >= 3 and _PLACE.fullmatch(piece) and not _PLACE_STOP.search(piece):
+            return piece, at
+    return None
 
 
 def find_places(text: str) -> list[Entity]:
     found = []
     for match in _PLACE.finditer(text):
-        value, start = match.group(), match.start()
-        cut = max((b.end() for b in _PLACE_BREAK.finditer(value)), default=0)
-        value, start = value[cut:], start + cut
-        if len(value) < 3 or _PLACE_STOP.match(value):
-            continue
-        found.append({"label": "place", "text": value, "start": start, "end": start + len(value)})
+        place = _place_in(match.group(), match.start(), text)
+        if place:
+            value, start = place
+            found.append({"label": "place", "text": value, "start": start, "end": start + len(value)})
     return found
 
 
@@ -135,6 +192,12 @@ EXTRACTORS: dict[str, Callable[[str], list[Entity]]] = {
 def extract_entities(text: str, kinds: Iterable[str] = EXTRACTORS) -> list[Entity]:
     """All entities of the wanted kinds, earlier kinds winning overlaps, sorted by position."""
     folded = fold_width(text)
+    # The patterns are written in Simplified characters (陽光花園5棟 is 阳光花园5栋 to them). opencc
+    # converts character by character almost always; when a phrase changes length, the spans would
+    # no longer index the caller's text, so the folded text is read as it is.
+    simplified = to_simplified(folded)
+    if len(simplified) == len(folded):
+        folded = simplified
     wanted = set(kinds)
     found: list[Entity] = []
     for kind in ("id_card", "phone", "plate", "place", "time"):

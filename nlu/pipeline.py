@@ -81,7 +81,7 @@ class Pipeline:
         probabilities = self._probabilities([prepared[i] for i in readable]) if readable else None
         position = {index: row for row, index in enumerate(readable)}
         for index, original in enumerate(texts):
-            clipped = (original or "")[: self.settings.max_chars]
+            clipped = (original or "")[: self.settings.pipeline.entity_chars]
             entities = extract_entities(clipped, self.settings.pipeline.entities)
             urgent_kind = self.urgent.kind(prepared[index]) if prepared[index] else None
             if probabilities is None or index not in position:

@@ -74,10 +74,40 @@ def test_each_entity_kind_is_found_with_its_span(text: str, label: str, value: s
     assert value in [e["text"] for e in entities if e["label"] == label]
 
 
-def test_an_id_card_number_is_not_also_a_phone_number_and_bad_checksums_are_ignored() -> None:
+def test_an_id_card_number_is_not_also_a_phone_number_and_a_mistyped_one_is_still_found() -> None:
     entities = extract_entities("身份证110101199003074514")
-    assert [e["label"] for e in entities] == ["id_card"]
-    assert not [e for e in extract_entities("编号110101199003074515") if e["label"] == "id_card"]
+    assert [(e["label"], e["valid"]) for e in entities] == [("id_card", True)]
+    # One wrong digit (the check digit disagrees) is still someone's number: found, to be masked.
+    for typo in ("身份证110101199003074515", "身份证11010119900307451X"):
+        assert [(e["label"], e["text"][-4:], e["valid"]) for e in extract_entities(typo)] == [("id_card", typo[-4:], False)]
+    # Eighteen digits without a possible birth date are not an ID-card number.
+    assert not [e for e in extract_entities("订单号110101199013374514") if e["label"] == "id_card"]
+
+
+def test_places_do_not_swallow_requests_pronouns_times_or_bus_routes() -> None:
+    def places(text: str) -> list[str]:
+        return [e["text"] for e in extract_entities(text) if e["label"] == "place"]
+
+    assert places("我家小区门口的路灯坏了，地址是幸福小区南门") == ["幸福小区"]
+    assert places("另外建议市里管一管人民路10号的占道") == ["人民路10号"]
+    for text in ("希望城管来看看", "希望市里重视", "请市政府关注", "我们小区停水", "老板跑路了", "建议公交28路加密班次",
+                 "昨天小区里停电", "前天夜里很吵"):
+        assert places(text) == [], text
+    # Names with 家 and 里 in them stay whole.
+    assert places("王家村的桥塌了") == ["王家村"]
+    assert places("住在光明里3号") == ["光明里3号"]
+
+
+def test_relative_times_holidays_and_impossible_dates() -> None:
+    def times(text: str) -> list[str]:
+        return [e["text"] for e in extract_entities(text) if e["label"] == "time"]
+
+    assert times("今早7点半就开始施工") == ["今早7点半"]
+    assert times("说是明年春节前完工") == ["明年春节前"]
+    assert times("下周三上午九点来检查") == ["下周三上午九点"]
+    assert times("去年10月反映过一次") == ["去年10月"]
+    assert times("上个月15号交的钱") == ["上个月15号"]
+    assert times("2月30日") == [] and times("13月5日") == [] and times("2月29日") == ["2月29日"]
 
 
 def test_full_width_digits_are_found_and_spans_index_the_original_text() -> None:
@@ -199,3 +229,10 @@ def test_places_and_times_leave_out_words_that_only_look_like_them(text: str, ex
     found = extract_entities(text, ["place", "time"])
     _spans_hold(text, found)
     assert [(e["label"], e["text"]) for e in found] == expected
+
+
+def test_places_in_traditional_text_are_found_with_spans_into_it() -> None:
+    for text, place in (("陽光花園5棟的電梯壞了", "陽光花園5棟"), ("幸福社區門口路燈壞了", "幸福社區")):
+        entities = [e for e in extract_entities(text) if e["label"] == "place"]
+        assert [e["text"] for e in entities] == [place]
+        _spans_hold(text, entities)

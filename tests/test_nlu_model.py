@@ -90,7 +90,15 @@ def test_a_100_kb_message_is_cut_and_classified(pipeline: Pipeline) -> None:
     assert len(text.encode()) > 100_000
     prediction = pipeline.classify(text)
     assert prediction.department == "housing"
-    assert all(e["end"] <= SETTINGS.max_chars for e in prediction.entities)
+    # Entities read what a ticket keeps, and no further.
+    assert max(e["end"] for e in prediction.entities) <= SETTINGS.pipeline.entity_chars
+    assert max(e["end"] for e in prediction.entities) > SETTINGS.max_chars
+
+
+def test_a_phone_number_closing_a_long_post_is_found(pipeline: Pipeline) -> None:
+    text = "【小区噪音扰民】" + "楼下商铺每天晚上放音乐到凌晨，严重影响休息。" * 200 + "联系电话13912345678"
+    phones = [e for e in pipeline.classify(text).entities if e["label"] == "phone"]
+    assert [p["value"] for p in phones] == ["+8613912345678"] and text[phones[0]["start"] : phones[0]["end"]] == "13912345678"
 
 
 def test_urgent_messages_are_flagged(pipeline: Pipeline) -> None:
