@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,17 +117,22 @@ def _encoding(path: Path) -> str:
 
 
 def read_csv_rows(path: Path, columns: CsvColumns) -> Iterator[tuple[str, dict[str, str]]]:
-    """(message text with its title, row) for every row with text; a missing column raises KeyError."""
-    with path.open(encoding=_encoding(path), newline="") as handle:
-        reader = csv.DictReader(handle)
-        header = reader.fieldnames or []
-        for name in (columns.text, columns.title, columns.type, columns.topic, columns.department, columns.label):
-            if name and name not in header:
-                raise KeyError(f"{path.name}: no column {name!r}; columns are: {', '.join(header)}")
-        for row in reader:
-            text = join_title(row.get(columns.title) if columns.title else None, row.get(columns.text) or "")
-            if text:
-                yield text, row
+    """(message text with its title, row) for every row with text; a missing column raises KeyError,
+    bytes that are neither UTF-8 nor GBK a ValueError that says so."""
+    try:
+        with path.open(encoding=_encoding(path), newline="") as handle:
+            reader = csv.DictReader(handle)
+            header = reader.fieldnames or []
+            for name in (columns.text, columns.title, columns.type, columns.topic, columns.department, columns.label):
+                if name and name not in header:
+                    raise KeyError(f"{path.name}: no column {name!r}; columns are: {', '.join(header)}")
+            for row in reader:
+                text = join_title(row.get(columns.title) if columns.title else None, row.get(columns.text) or "")
+                if text:
+                    yield text, row
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path.name}: neither UTF-8 nor GBK text (byte {err.object[err.start]:#04x}); "
+                         "save it as a UTF-8 CSV") from None
 
 
 def _label(row: dict[str, str], column: str | None) -> str | None:
@@ -136,14 +142,40 @@ def _label(row: dict[str, str], column: str | None) -> str | None:
 
 def load_csv_examples(path: Path, columns: CsvColumns) -> list[Example]:
     examples = []
-    for text, row in read_csv_rows(path, columns):
+    for line, (text, row) in enumerate(read_csv_rows(path, columns), start=2):
+        try:
+            kind = canonical_type(_label(row, columns.type))
+        except ValueError as err:
+            raise ValueError(f"{path.name}, column {columns.type}, row {line}: {err}") from None
         examples.append(
-            Example(
-                text,
-                type=canonical_type(_label(row, columns.type)),
-                department=_label(row, columns.department),
-                topic=_label(row, columns.topic),
-                source=path.name,
-            )
+            Example(text, type=kind, department=_label(row, columns.department), topic=_label(row, columns.topic),
+                    source=path.name)
         )
     return examples
+
+
+def check_history_labels(examples: Iterable[Example], departments: Iterable[str],
+                         project_topics: Iterable[str]) -> list[str]:
+    """Refuse labels that cannot be meant (ValueError naming them); return warnings about doubtful ones.
+
+    A department must be a code of config.yml. A topic column holding types (a wrong --topic-col) is
+    refused. Topics outside the project's taxonomy are a city's own scheme when none of them is the
+    project's, and likely typos when the others are (城建 beside 城乡建设): warned, then trained as given.
+    """
+    examples = list(examples)
+    codes = set(departments)
+    unknown = sorted({e.department for e in examples if e.department and e.department not in codes})
+    if unknown:
+        raise ValueError(f"department codes not in config.yml: {', '.join(unknown)} (known: {', '.join(sorted(codes))})")
+    topics = Counter(e.topic for e in examples if e.topic)
+    typed = sorted(t for t in topics if t.lower() in TYPE_ALIASES)
+    if typed:
+        raise ValueError(f"the topic column holds types ({', '.join(typed)}): give that column as --type-col")
+    known = set(project_topics)
+    outside = sorted(t for t in topics if t not in known)
+    if outside and len(outside) < len(topics):
+        listed = ", ".join(f"{t} ({topics[t]} row{'s' if topics[t] > 1 else ''})" for t in outside)
+        return [f"topics not in the project's taxonomy, trained as given (a typo?): {listed}"]
+    if outside:
+        return [f"{len(outside)} topics of the city's own scheme; the topic head learns only these"]
+    return []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -15,7 +16,7 @@ from hotline.cli.main import app as cli
 from hotline.nlu_wiring import nlu_settings
 from hotline.settings import load_config
 from nlu.config import DepartmentInfo, NluSettings
-from nlu.data import CsvColumns, load_csv_examples
+from nlu.data import CsvColumns, Example, check_history_labels, load_csv_examples
 from nlu.model import NluModel
 from nlu.parallel import ParallelClassifier
 from nlu.pipeline import Pipeline
@@ -183,6 +184,48 @@ def test_cli_train_refuses_a_csv_without_label_columns(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "label column" in result.output
 
 
+
+
+def test_cli_train_refuses_history_labels_that_cannot_be_meant(tmp_path: Path) -> None:
+    city = tmp_path / "city.csv"
+    city.write_text("text,type,dept\n小区电梯又坏了,投诉,城建局\n请问社保怎么转,咨询,hrss\n", encoding="utf-8")
+
+    def train(*columns: str) -> Any:
+        return CliRunner().invoke(cli, ["nlu", "train", "--model", str(tmp_path / "m"), "--from-csv", str(city), *columns])
+
+    result = train("--department-col", "dept")
+    assert result.exit_code == 2 and "城建局" in result.output and "config.yml" in result.output
+    result = train("--topic-col", "type")  # the type column given as topics
+    assert result.exit_code == 2 and "--type-col" in result.output
+    assert not (tmp_path / "m").exists()
+
+
+def test_history_topics_outside_the_taxonomy_are_a_citys_scheme_or_a_typo() -> None:
+    project = {"城乡建设", "交通运输", "环境保护"}
+
+    def examples(*topics: str) -> list[Example]:
+        return [Example("某条留言", topic=t, source="city.csv") for t in topics]
+
+    assert check_history_labels(examples("城乡建设", "交通运输"), [], project) == []
+    [typo] = check_history_labels(examples("城乡建设", "城建", "城建"), [], project)
+    assert "城建 (2 rows)" in typo
+    [own] = check_history_labels(examples("市容环境", "道路交通"), [], project)
+    assert "city's own scheme" in own
+
+
+def test_unreadable_or_missing_csv_files_are_one_clear_line(nlu_model: TrainedNlu, tmp_path: Path) -> None:
+    garbled = tmp_path / "garbled.csv"
+    garbled.write_bytes(b"text,type\n\xff\xfe\x00abc,complaint\n")
+    for args in (["nlu", "train", "--model", str(tmp_path / "m"), "--from-csv", str(garbled), "--type-col", "type"],
+                 ["nlu", "evaluate", "--model", str(nlu_model.directory), "--csv", str(garbled), "--label-col", "type",
+                  "--label", "type"]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 2, result.output
+        assert "garbled.csv: neither UTF-8 nor GBK" in result.output and "Traceback" not in result.output
+    missing = tmp_path / "none.csv"
+    result = CliRunner().invoke(cli, ["nlu", "train", "--model", str(tmp_path / "m"), "--from-csv", str(missing),
+                                      "--type-col", "type"])
+    assert result.exit_code == 2 and f"{missing}: no such file or directory" in " ".join(result.output.split())
 
 
 def test_cli_train_with_a_history_of_one_topic_keeps_the_projects_topics(tmp_path: Path) -> None:

@@ -32,6 +32,16 @@ class Label(StrEnum):
     topic = "topic"
 
 
+def error_text(err: BaseException) -> str:
+    """One readable line for an error: a KeyError's message without its quotes, an OSError's reason
+    without Python's errno prefix."""
+    if isinstance(err, KeyError) and err.args:
+        return str(err.args[0])
+    if isinstance(err, OSError) and err.strerror:
+        return err.strerror.lower()
+    return str(err)
+
+
 def _settings() -> Settings:
     with exit_on_config_error():
         return load_settings()
@@ -55,7 +65,7 @@ def train(
     """Train the built-in model from data/ (and --from-csv) and save it to the model directory."""
     # The model's libraries (spaCy, scikit-learn) load only for the commands that need them.
     from hotline.nlu_wiring import model_dir, nlu_settings
-    from nlu.data import CsvColumns, load_csv_examples
+    from nlu.data import CsvColumns, check_history_labels, load_csv_examples, load_project_examples
     from nlu.model import NluModel
     from nlu.train import TRAIN_STEPS, train_default
 
@@ -66,10 +76,17 @@ def train(
     if from_csv is not None:
         if not (type_col or topic_col or department_col):
             fail("--from-csv needs at least one label column: --type-col, --topic-col or --department-col", 2)
+        nlu = nlu_settings(settings.config)
         try:
             extra = load_csv_examples(from_csv, CsvColumns(text_col, title_col, type_col, topic_col, department_col))
+            codes = [d.code for d in nlu.departments]
+            data_dir = PROJECT_ROOT / nlu.pipeline.data_dir
+            topics = {d.topic for d in nlu.departments} | {e.topic for e in load_project_examples(data_dir) if e.topic}
+            warnings = check_history_labels(extra, codes, topics)
         except (OSError, KeyError, ValueError) as err:
-            fail(str(err).strip("'\""), 2)
+            fail(f"{from_csv}: " + error_text(err) if isinstance(err, OSError) else error_text(err), 2)
+        for warning in warnings:
+            err_console.print(f"[yellow]warning:[/yellow] {from_csv.name}: {warning}", highlight=False, soft_wrap=True)
         err_console.print(f"{from_csv.name}: {len(extra)} labelled messages added")
     target = model_dir(settings, model)
     try:
@@ -126,8 +143,8 @@ def evaluate(
     settings = _settings()
     try:
         rows = list(read_csv_rows(csv, CsvColumns(text_col, title_col, label=label_col)))
-    except KeyError as err:
-        fail(str(err).strip("'\""), 2)
+    except (KeyError, ValueError) as err:
+        fail(error_text(err), 2)
     try:
         gold = [(canonical_type(row[label_col]) if label is Label.type else row[label_col].strip()) or ""
                 for _, row in rows]
@@ -147,6 +164,10 @@ def evaluate(
     finally:
         _close(classifier)
     result = report(gold, predicted)
+    if not set(gold) & set(predicted):
+        err_console.print(f"[yellow]warning:[/yellow] no label of column {label_col} ({', '.join(sorted(set(gold))[:5])}…) is a "
+                          f"{label.value} the model gives ({', '.join(sorted({p for p in predicted if p})[:5])}…): "
+                          f"is it the right column for --label {label.value}?", highlight=False, soft_wrap=True)
     if as_json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
         return
@@ -159,13 +180,18 @@ def evaluate(
     console.print(grid)
     console.print(f"macro-F1 {result['macro_f1']:.3f}   accuracy {result['accuracy']:.3f}")
     confusion = result["confusion"]
-    matrix = Table(title="confusion (rows: true, columns: predicted)")
+    # Columns are numbered, not named: seven topic names side by side do not fit a terminal.
+    matrix = Table(title="confusion (rows: true, columns: predicted, numbered as the rows)")
     matrix.add_column("")
-    for name in confusion["labels"]:
-        matrix.add_column(name)
+    for number, _ in enumerate(confusion["labels"], start=1):
+        matrix.add_column(str(number), justify="right")
+    numbers = {name: i for i, name in enumerate(confusion["labels"], start=1)}
     for name, row in zip(confusion["rows"], confusion["matrix"], strict=True):
-        matrix.add_row(name, *map(str, row))
+        matrix.add_row(f"{numbers.get(name, '')} {name}", *map(str, row))
     console.print(matrix)
+    predicted_only = [f"{numbers[name]} {name}" for name in confusion["labels"] if name not in confusion["rows"]]
+    if predicted_only:
+        console.print("predicted, never true: " + ", ".join(predicted_only))
 
 
 def classify(
