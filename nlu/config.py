@@ -60,8 +60,12 @@ class TypeCues(_Strict):
     """Words that name the type outright; they nudge the model's probabilities by `weight`."""
 
     weight: float = Field(0.3, ge=0, le=1)
-    complaint: list[str] = ["投诉", "举报", "求助", "曝光", "控告", "强烈要求", "严查", "太差", "不作为", "扰民"]
-    consultation: list[str] = ["咨询", "请问", "想问", "想了解", "想知道", "如何办理", "怎么办理", "需要哪些", "是否可以", "能否告知"]
+    # A citizen who declares the type (我要投诉, 实名举报, 我想咨询) counts twice: the word itself and the declaration,
+    # so a complaint that ends with a suggestion ("…另外建议…") stays a complaint.
+    complaint: list[str] = ["投诉", "举报", "求助", "曝光", "控告", "强烈要求", "严查", "太差", "不作为", "扰民",
+                            "我要投诉", "我要举报", "实名投诉", "实名举报"]
+    consultation: list[str] = ["咨询", "请问", "想问", "想了解", "想知道", "如何办理", "怎么办理", "需要哪些", "是否可以", "能否告知",
+                               "我想咨询", "我要咨询"]
     suggestion: list[str] = ["建议", "提议", "倡议", "献策", "意见和建议", "希望增设", "能否增设", "呼吁"]
 
 

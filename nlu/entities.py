@@ -74,7 +74,7 @@ _NAME = r"(?:(?![的了在是把被给到从说我你他她们这那没不也都
 _SUFFIX = r"(?:街道|大道|胡同|小区|花园|家园|新村|公寓|广场|大厦|社区|省|市|区|县|镇|乡|村|路|街|巷|弄|苑|府|城|湾|里)"
 _PLACE = re.compile(
     rf"(?:{_NAME}{{1,10}}?{_SUFFIX})+"
-    rf"(?:{_NAME}{{0,6}}?(?:\d+[号號]院?|\d+[栋棟]|\d+幢|\d+[号號][楼樓]|\d+[单單]元|\d+室|[一二三四五六七八九十]+期))*"
+    rf"(?:{_NAME}{{0,6}}?(?:\d+[号號][楼樓]|\d+[号號]院?|\d+[栋棟]|\d+幢|\d+[单單]元|\d+室|[一二三四五六七八九十]+期))*"
 )
 # A place starts after these words, not with them: the pattern cannot tell "反映某某路" from a name.
 # Requests (希望城管…, 建议市里…, 请市政府…) and times (昨天小区…, 前天夜里) are not part of a name either.
@@ -86,6 +86,8 @@ _PLACE_STOP = re.compile(
     r"^(?:城管|城市|城乡|社区医院|全市|本市|市区|小区|(?:市|区|县|镇|乡)?政府)$"
     # 跑路 (absconded), 思路, 套路, 出路 … end in 路 without being roads; 28路 is a bus route
     r"|(?:跑|走|出|上|一|马|道|线|套|思|门|活|后|前|半|铺)路$|^\d+路$"
+    # 里 after a common noun is "in" (楼道里, 家里), not a lane named 幸福里
+    r"|^(?:楼道|家|屋|院子?|村|城|店|厂|楼|车|河|水|心|夜|房间|单位|公司|学校|医院|这|那|哪)里$"
 )
 # 我家小区 is "my estate", not an estate named 家小区 (王家村 and 李家湾 are names: only after a pronoun).
 _PRONOUN_HOME = re.compile(r"[我你他她咱]$")

@@ -93,9 +93,10 @@ def test_places_do_not_swallow_requests_pronouns_times_or_bus_routes() -> None:
     for text in ("希望城管来看看", "希望市里重视", "请市政府关注", "我们小区停水", "老板跑路了", "建议公交28路加密班次",
                  "昨天小区里停电", "前天夜里很吵"):
         assert places(text) == [], text
-    # Names with 家 and 里 in them stay whole.
+    # Names with 家 and 里 in them stay whole; 里 after a common noun means "in".
     assert places("王家村的桥塌了") == ["王家村"]
-    assert places("住在光明里3号") == ["光明里3号"]
+    assert places("住在光明里3号") == ["光明里3号"] and places("幸福里3号楼漏水") == ["幸福里3号楼"]
+    assert places("楼道里堆满杂物") == [] and places("家里停水") == []
 
 
 def test_relative_times_holidays_and_impossible_dates() -> None:

@@ -102,6 +102,17 @@ def test_a_phone_number_closing_a_long_post_is_found(pipeline: Pipeline) -> None
     assert [p["value"] for p in phones] == ["+8613912345678"] and text[phones[0]["start"] : phones[0]["end"]] == "13912345678"
 
 
+def test_a_declared_complaint_that_ends_with_a_suggestion_stays_a_complaint(pipeline: Pipeline) -> None:
+    text = "我要投诉幸福路上的好味道饭店，后厨卫生很差，苍蝇乱飞，另外建议市场监管部门多来抽查"
+    prediction = pipeline.classify(text)
+    assert prediction.type == "complaint" and prediction.department == "market"
+    # The declaration counts beside the word: 投诉 + 我要投诉 against one 建议.
+    cues = pipeline._type_cues(text)
+    assert cues is not None
+    weights = dict(zip(pipeline.model.type_head.classes, cues.tolist(), strict=True))
+    assert weights["complaint"] == 2 * weights["suggestion"] > 0
+
+
 def test_urgent_messages_are_flagged(pipeline: Pipeline) -> None:
     assert pipeline.classify("我家楼下饭店着火了，烟很大").urgent is True
     assert pipeline.classify("小区消防通道被车堵死了").urgent is False
