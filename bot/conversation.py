@@ -17,6 +17,7 @@ States (state["step"]):
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import secrets
 from collections.abc import Callable
@@ -25,8 +26,8 @@ from typing import Any, TypeVar
 from bot import texts
 from bot.desk import Desk, WeeklyReport
 from bot.events import Buttons, Event, Outcome, Reply
-from bot.followup import IDLE, RATE_REASON, FollowUp
-from bot.wording import has_chinese, has_words, typed_action
+from bot.followup import IDLE, RATE_REASON, FollowUp, citizen_of
+from bot.wording import has_chinese, has_words, place_answer, typed_label
 from hotline.bootstrap import App
 from tickets.errors import DomainError, NotFound
 from tickets.intake import CitizenRef, Submission
@@ -54,12 +55,15 @@ class Conversation:
         self.app = app
         self.desk = Desk(app, weekly)
         self.followup = FollowUp(app, self.desk)
+        self._last: tuple[str, Any] | None = None  # the last text classified, and what was found
 
     # -- entry point --------------------------------------------------------------------------
     async def handle(self, event: Event, state: dict[str, Any]) -> Outcome:
         """Answer one event; `state` is this person's conversation and is changed in place."""
         outcome = await self.dispatch(event, state)
-        if event.kind != "button" and outcome.toast and not outcome.replies:
+        # A kept message's toast stays a toast: the web page shows it by its text box, and Telegram
+        # stays silent rather than answer every message of a flood.
+        if event.kind != "button" and outcome.toast and not outcome.replies and not outcome.keep_input:
             outcome.replies.append(Reply(outcome.toast))
         return outcome
 
@@ -71,6 +75,12 @@ class Conversation:
             return await self.on_command(event, state, staff)
         if not event.private and staff is None:
             return Outcome()  # chatter in a department's group is not for the bot
+        if staff is None:
+            urgent = await self.emergency(event, state)
+            if urgent is not None:
+                return urgent
+        if staff is None and event.kind == "text" and typed_label(event.text) is not None:
+            return await self.on_message(event, state)  # a button's words, like its button, are not limited
         slow_down = self.flood(state)
         if slow_down is not None:
             return slow_down
@@ -79,14 +89,16 @@ class Conversation:
         return await self.on_message(event, state)
 
     def flood(self, state: dict[str, Any]) -> Outcome | None:
-        """More than the configured number of messages a minute: say so once, then stay quiet."""
+        """More than the configured number of messages a minute: say so once, then a short toast
+        (how long to wait) for each message until the minute is over."""
         now = self.app.now().timestamp()
         limit = self.app.config.bot.flood_limit_per_minute
         recent = [t for t in state.get("recent", []) if now - t < 60]
         if len(recent) >= limit:
             state["recent"] = recent
             if now - state.get("flood_warned", 0) < 60:
-                return Outcome(keep_input=True)
+                seconds = max(1, math.ceil(60 - (now - recent[0])))
+                return Outcome(toast=texts.FLOOD_AGAIN.format(seconds=seconds, limit=limit), keep_input=True)
             state["flood_warned"] = now
             return Outcome([Reply(texts.FLOOD.format(limit=limit))], keep_input=True)
         state["recent"] = [*recent, now]
@@ -95,13 +107,10 @@ class Conversation:
     async def on_message(self, event: Event, state: dict[str, Any]) -> Outcome:
         step = state.get("step", IDLE)
         if event.kind == "text":
-            typed = typed_action(event.text) if state.get("draft") and step in (CONFIRM, ASK_PLACE, ASK_PHONE) else None
-            if typed == "cancel":
-                return await self.cancel(event, state)
-            if typed == "submit":
-                return await self.submit(event, state)
-            if step in (ASK_PLACE, ASK_PHONE) and event.text.strip() == "跳过":
-                return self.next_question(state)
+            label = typed_label(event.text)
+            labelled = await self.on_label(event, state, label) if label is not None else None
+            if labelled is not None:
+                return labelled
             if step == ASK_PLACE:
                 return await self.ask_place(event, state)
             if step == ASK_PHONE:
@@ -117,6 +126,76 @@ class Conversation:
             return await self.ask_phone(event, state)
         fixed = {"sticker": texts.STICKER, "voice": texts.VOICE, "file": texts.FILE}
         return Outcome.say(fixed.get(event.kind, texts.OTHER))
+
+    async def emergency(self, event: Event, state: dict[str, Any]) -> Outcome | None:
+        """Every citizen's free text, whatever the bot is waiting for (a place, a number, a reason,
+        a confirmation) or however fast it comes, is checked as a first message is: "着火了" in answer
+        to "where?" must not become the place. An emergency is filed at once with the 110/119/120
+        advice, joined to the draft under way if there is one."""
+        text = event.text.strip() if event.kind in ("text", "photo") else ""
+        if not text or not (await self.predict(text)).urgent:
+            return None
+        draft = state.get("draft")
+        if event.kind == "photo" and event.file_ref:
+            (draft["photos"] if draft is not None else state.setdefault("photos", [])).append(event.file_ref)
+        if draft is None:
+            return await self.start_draft(event, state, text, event.event_id)
+        draft["text"] = f"{draft['text']}\n{text}"
+        await self.understand(draft)
+        return await self.submit_urgent(event, state)
+
+    async def on_label(self, event: Event, state: dict[str, Any], label: str) -> Outcome | None:
+        """A button's label typed as text does what the button does (None: read it as text)."""
+        step, draft = state.get("step", IDLE), state.get("draft")
+        if step == RATE_REASON and label not in ("cancel", "noreason"):
+            return None  # anything else is the reason asked for
+        if label == "cancel":
+            return await self.cancel(event, state)
+        if label == "help":
+            return await self.start(event, state, None)
+        if label == "mytickets":
+            return await self.followup.my_tickets(event, state)
+        if label == "status":
+            return await self.followup.status(event, state, None)
+        if label.startswith("status:"):
+            return await self.followup.status_of(event, state, None, label.split(":", 1)[1])
+        if label.startswith("rate:"):
+            return await self.rate_typed(event, state, label.split(":", 1)[1])
+        if label == "noreason":
+            if step == RATE_REASON:
+                return await self.followup.rate_reason(event, state, skipped=state.get("subject"))
+            return Outcome.say("现在没有等待说明原因的评价。")
+        if label == "insist":
+            foreign = state.get("foreign")
+            if foreign is None:
+                return Outcome.say(texts.NO_DRAFT)
+            outcome = await self.insist(event, state, foreign["id"])
+            outcome.replies = [r for r in outcome.replies if not r.edit]  # no pressed message to mark
+            return outcome
+        if label == "share":  # a client without the share keyboard sends its label as text
+            shares = {ASK_PLACE: texts.NO_LOCATION_BUTTON, ASK_PHONE: "请直接输入您的手机号码，或发送“跳过”。"}
+            return Outcome.say(shares.get(step, texts.NO_DRAFT))
+        if label == "skip" and step in (ASK_PLACE, ASK_PHONE):
+            return self.next_question(state)
+        if draft is None:
+            return Outcome.say(texts.NOTHING_TO_SKIP if label == "skip" else texts.NO_DRAFT)
+        if label == "submit":
+            return await self.submit(event, state)
+        if label == "skip":
+            return Outcome([Reply(texts.NOTHING_TO_SKIP), self.card(draft)])
+        return await self.on_draft_button(event, state, label, draft["id"], "")  # types, depts, back
+
+    async def rate_typed(self, event: Event, state: dict[str, Any], rating: str) -> Outcome:
+        """满意 / 基本满意 / 不满意 typed: rates the one answered ticket, or offers the ones to rate."""
+        me = await citizen_of(self.app, event, state)
+        found = await run(self.app.tickets.find, state=State.answered.value, citizen_id=me, limit=5)
+        if not found:
+            return Outcome.say(texts.NO_RATING)
+        if len(found) > 1:
+            return Outcome.say(texts.PICK_RATING, self.followup.status_buttons(found))
+        outcome = await self.followup.rate(event, state, found[0].number, rating)
+        outcome.replies = [r for r in outcome.replies if not r.edit]  # the answer is not repeated
+        return outcome
 
     # -- commands -----------------------------------------------------------------------------
     async def on_command(self, event: Event, state: dict[str, Any], staff: Staff | None) -> Outcome:
@@ -207,7 +286,7 @@ class Conversation:
 
     async def understand(self, draft: dict[str, Any]) -> Any:
         """Run the NLU on the draft's text and keep what it found."""
-        prediction = await run(self.app.classifier.classify, draft["text"])
+        prediction = await self.predict(draft["text"])
         draft["type"] = draft.get("type_chosen") or prediction.type
         if not draft["dept_chosen"]:
             draft["department"] = prediction.department
@@ -256,7 +335,17 @@ class Conversation:
                 return Outcome([Reply("地址太长了，请只写地址（200 字以内）。")], keep_input=True)
             if not has_words(event.text) and not any(ch.isdigit() for ch in event.text):
                 return Outcome.say("请用文字输入地址，或点“跳过”。", [[{"text": "跳过", "data": f"c:skip:{draft['id']}"}]])
-            draft["place"] = event.text.strip()
+            text = event.text.strip()
+            entities = (await self.predict(text)).entities
+            answer = place_answer(text, any(str(e.get("label", "")).lower() in PLACE_LABELS for e in entities))
+            if answer != "place" and answer != "skip" and not draft.get("asked_place_again"):
+                draft["asked_place_again"] = True  # once: a place our words do not know is kept next time
+                shares = draft.get("channel") == "telegram"
+                skip = [[{"text": "跳过", "data": f"c:skip:{draft['id']}"}]]
+                return Outcome([Reply(texts.ASK_PLACE_AGAIN["telegram" if shares else "web"], skip,
+                                      ask="location" if shares else None)])
+            if answer in ("place", "unsure"):
+                draft["place"] = text
         return self.next_question(state)
 
     async def ask_phone(self, event: Event, state: dict[str, Any]) -> Outcome:
@@ -466,6 +555,16 @@ class Conversation:
         return alive
 
     # -- helpers ------------------------------------------------------------------------------
+    async def predict(self, text: str) -> Any:
+        """The classifier's reading of `text`; the last one is kept, since the emergency check and
+        the draft (or the place question) read the same message."""
+        last = self._last
+        if last is not None and last[0] == text:
+            return last[1]
+        prediction = await run(self.app.classifier.classify, text)
+        self._last = (text, prediction)
+        return prediction
+
     async def explain(self, err: DomainError) -> str:
         return await self.desk.explain(err)
 

@@ -43,6 +43,16 @@ ASK_PHONE = {
     "telegram": "您希望承办单位电话联系您。请输入您的手机号码，或点下方按钮分享联系方式。",
     "web": "您希望承办单位电话联系您。请输入您的手机号码（11 位）或带区号的座机号；不便提供可点“跳过”。",
 }
+# Asked once more when the answer named no place (thanks, "好的", a sentence without an address).
+ASK_PLACE_AGAIN = {
+    "telegram": "没有看出具体地点。请告诉我具体地点，如“某某区某某路12号”或“某某小区3栋”，"
+                "也可以点下方按钮发送位置；不清楚请发送“跳过”。",
+    "web": "没有看出具体地点。请告诉我具体地点，如“某某区某某路12号”或“某某小区3栋”；不清楚请发送“跳过”。",
+}
+NO_LOCATION_BUTTON = "这里无法直接发送位置，请输入具体地址（如“某某区某某路12号”），或发送“跳过”。"
+NOTHING_TO_SKIP = "现在没有需要跳过的问题。"
+NO_RATING = "您目前没有待评价的工单。承办单位答复后，可点答复下方的按钮评价。"
+PICK_RATING = "请选择要评价的工单，再点其中的评价按钮："
 NOT_CHINESE = (
     "请用中文描述您的诉求；如需英文服务请致电{number}。\n"
     "Please describe your request in Chinese, or call {number} for help in English.\n"
@@ -62,8 +72,10 @@ VOICE = "暂时无法识别语音或视频消息，请改用文字描述您的�
 FILE = "暂不接收文件。照片请直接以图片形式发送，其他内容请用文字描述。"
 OTHER = "暂不支持这种消息，请用文字描述您的诉求。"
 FLOOD = "您发送得太快了（每分钟最多 {limit} 条），请稍等一分钟再发，之前的消息我们已收到。"
+FLOOD_AGAIN = "发送太快，请 {seconds} 秒后再发（每分钟最多 {limit} 条）。"
 TOO_LONG = "您的留言有 {n} 字，超过了 {limit} 字的上限。请精简后重新发送，或分成几条发送。"
 EMPTY = "没有收到文字内容，请用文字描述您的诉求。"
+BAD_REQUEST = "消息格式有误，请刷新页面后重试。"
 UNKNOWN_COMMAND = "不认识这个命令。/start 查看说明。"
 NOT_STAFF = "只有承办单位或热线中心的工作人员可以这样操作。"
 NOT_LEADER = "只有领导和派单员可以查看周报。"

@@ -1,5 +1,6 @@
 """What a citizen's text is made of, before anything is classified: Chinese, other letters, or
-nothing to read (emoji, punctuation); and the few words that mean a draft's button."""
+nothing to read (emoji, punctuation); the words that mean a button; and whether an answer to
+"where?" names a place at all."""
 
 from __future__ import annotations
 
@@ -12,6 +13,39 @@ SUBMIT_WORDS = frozenset({"提交", "确认", "确定", "确认提交", "确定�
 CANCEL_WORDS = frozenset({"取消", "不提交", "取消提交", "算了", "不用了", "不要了"})
 _TRIM = re.compile(r"[\s。！!，,.~～吧啊呀哈]+$")
 
+# The labels the chat shows on its buttons (the web page's quick buttons, the draft card's, the
+# rating's, Telegram's reply keyboard), typed as text: they mean the button, never a new appeal.
+LABELS = {
+    "我的工单": "mytickets", "查询进度": "status", "查询": "status", "使用说明": "help", "帮助": "help",
+    "改类型": "types", "改部门": "depts", "返回": "back", "跳过": "skip",
+    "满意": "rate:satisfied", "基本满意": "rate:basically_satisfied", "不满意": "rate:dissatisfied",
+    "不说明原因，直接提交": "noreason", "不说明原因": "noreason",
+    "仍然提交": "insist", "仍然提交 / submit anyway": "insist", "submit anyway": "insist",
+    "发送位置": "share", "📍 发送位置": "share", "分享联系方式": "share", "📞 分享联系方式": "share",
+}
+# Only the characters of these labels: a Traditional-script phone keyboard types 查詢進度 / 我的工單.
+_TRADITIONAL = str.maketrans("詢進單說幫類門過滿確認無關聯係話續", "询进单说帮类门过满确认无关联系话续")
+STATUS_LABEL = re.compile(r"^查看\s*(\d{8}-\d{4})(?:（.*）)?$")
+
+# "Where?" answered with "I don't know" or "skip": no place, and no second question.
+NO_PLACE = frozenset({"跳过", "不知道", "不清楚", "不确定", "不记得", "忘了", "说不清", "不方便", "不方便说", "不想说",
+                      "没有", "无", "不知道具体地址", "不知道地址", "不清楚地址"})
+UNKNOWN = ("不知道", "不清楚", "不记得", "记不清")
+# Not an answer to "where?" at all: thanks, greetings, assent.
+NOT_AN_ANSWER = frozenset({"谢谢", "谢谢你", "谢谢您", "多谢", "感谢", "好", "好的", "好吧", "嗯", "嗯嗯", "哦", "噢", "行",
+                           "可以", "是", "是的", "对", "对的", "收到", "知道了", "明白", "你好", "您好", "在吗", "ok", "okay",
+                           "thanks", "thank you", "hello", "hi", "yes", "no"})
+# What an address is made of: a number, or the words that end or anchor a place.
+PLACE_WORDS = re.compile(
+    r"\d|[一二三四五六七八九十百]+(?:号|栋|幢|楼|层|单元|室|弄|巷|组|队)"
+    r"|路|街|巷|弄|胡同|大道|街道|号|小区|社区|村|镇|乡|区|县|楼|栋|幢|单元|门口|门前|大门|东门|西门|南门|北门|广场|公园|"
+    r"学校|小学|中学|大学|学院|幼儿园|医院|卫生院|诊所|附近|对面|旁边|隔壁|路口|交叉口|桥|站|码头|机场|商场|超市|市场|"
+    r"大厦|中心|花园|家园|公寓|苑|园|庄|府|湾|城|广场|车库|停车场|河|湖|江|山|工地|工业园|厂|店|酒店|宾馆|饭店|餐厅|银行|"
+    r"政府|派出所|楼下|楼上|院|地铁|公交"
+    r"|\b(?:road|rd|street|st|avenue|ave|lane|district|building|park|station|square|village|community)\b",
+    re.IGNORECASE,
+)
+
 
 def has_chinese(text: str) -> bool:
     return CHINESE.search(text) is not None
@@ -22,11 +56,39 @@ def has_words(text: str) -> bool:
     return any(unicodedata.category(ch).startswith("L") for ch in text)
 
 
+def bare(text: str) -> str:
+    """The message as a button word: trimmed, closing punctuation and particles off, Simplified."""
+    return _TRIM.sub("", text.strip()).translate(_TRADITIONAL).lower()
+
+
 def typed_action(text: str) -> str | None:
     """"submit" or "cancel" when the whole message is one of the buttons' words, else None."""
-    word = _TRIM.sub("", text.strip())
+    word = bare(text)
     if word in SUBMIT_WORDS:
         return "submit"
     if word in CANCEL_WORDS:
         return "cancel"
     return None
+
+
+def typed_label(text: str) -> str | None:
+    """The action of a button whose label is the whole message ("status:NUMBER" for a typed
+    查看 NUMBER), else None."""
+    word = bare(text)
+    found = STATUS_LABEL.match(text.strip())
+    if found:
+        return f"status:{found.group(1)}"
+    return LABELS.get(word) or typed_action(text)
+
+
+def place_answer(text: str, found_place: bool) -> str:
+    """How an answer to "where?" reads: "skip" (跳过, 不知道), "place" (the classifier found a place,
+    or it has a number or a place word), "none" (thanks, greetings, assent) or "unsure"."""
+    word = bare(text)
+    if word in NO_PLACE or (word.startswith(UNKNOWN) and len(word) <= 12):
+        return "skip"
+    if word in NOT_AN_ANSWER:
+        return "none"
+    if found_place or PLACE_WORDS.search(word):
+        return "place"
+    return "unsure"

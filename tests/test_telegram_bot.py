@@ -327,6 +327,47 @@ async def test_flooding_is_slowed_politely_once(hotline: App, server: BotApiServ
     assert len(slow) == 1
 
 
+NOISE = "小区楼下烧烤店每天营业到凌晨两点，噪音很大"
+FIRE = "着火了！楼下烧烤店着火了，浓烟很大"
+
+
+async def test_an_emergency_answering_the_place_question_gets_the_advice_at_once(
+    hotline: App, server: BotApiServer, bot: dict[str, Any]
+) -> None:
+    asked = await server.reply_to(CITIZEN.id, lambda: server.text(CITIZEN, NOISE))
+    assert "在哪里" in asked
+    said = await server.reply_to(CITIZEN.id, lambda: server.text(CITIZEN, FIRE))
+    assert "119" in said and "110" in said and "记录编号" in said
+    (ticket,) = tickets(hotline)
+    assert ticket.urgent and ticket.location is None and ticket.text == f"{NOISE}\n{FIRE}"
+
+
+async def test_an_emergency_answering_the_phone_question_gets_the_advice_at_once(
+    hotline: App, server: BotApiServer, bot: dict[str, Any]
+) -> None:
+    assert "在哪里" in await server.reply_to(CITIZEN.id, lambda: server.text(CITIZEN, NOISE + "，请给我回电"))
+    share = {"latitude": 31.23, "longitude": 121.47}
+    asked = await server.reply_to(CITIZEN.id, lambda: server.send(CITIZEN, location=share))
+    assert "手机号码" in asked
+    said = await server.reply_to(CITIZEN.id, lambda: server.text(CITIZEN, FIRE))
+    assert "119" in said and "记录编号" in said and "请确认" not in said
+    (ticket,) = tickets(hotline)
+    assert ticket.urgent and ticket.contact_phone is None and "31.23" in (ticket.location or "")
+
+
+async def test_typed_button_words_and_a_thanks_for_the_place_open_no_appeal(
+    hotline: App, server: BotApiServer, bot: dict[str, Any]
+) -> None:
+    for typed in ("我的工单", "查询进度"):
+        said = await server.reply_to(CITIZEN.id, lambda typed=typed: server.text(CITIZEN, typed))
+        assert "还没有提交过" in said, typed
+    assert "在哪里" in await server.reply_to(CITIZEN.id, lambda: server.text(CITIZEN, NOISE))
+    again = await server.reply_to(CITIZEN.id, lambda: server.text(CITIZEN, "谢谢"))
+    assert "具体地点" in again and "发送位置" in again
+    assert "请确认" in await server.reply_to(CITIZEN.id, lambda: server.text(CITIZEN, "跳过"))
+    assert tickets(hotline) == []
+
+
 async def test_department_inbox_lists_open_tickets_overdue_first(
     hotline: App, server: BotApiServer, bot: dict[str, Any], clock: Any
 ) -> None:

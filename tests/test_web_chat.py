@@ -70,6 +70,23 @@ def test_web_chat_without_a_session_is_refused(hotline: App) -> None:
     assert response.status_code == 401
 
 
+def test_an_oversized_or_malformed_message_is_refused_in_chinese_without_echoing_it(hotline: App) -> None:
+    client = TestClient(create_app(hotline))
+    client.get("/chat")
+    limit = hotline.config.bot.max_message_chars
+    huge = "噪音扰民" * 13_000  # 52,000 characters, past the API's own bound
+    response = client.post("/chat/api/events", json={"id": "m1", "kind": "text", "text": huge})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["limit"] == limit and body["length"] == len(huge)
+    assert f"{limit} 字" in body["detail"] and "52000" in body["detail"] and "上限" in body["detail"]
+    assert len(response.text) < 300 and "噪音扰民" not in response.text and "String should" not in response.text
+    odd = client.post("/chat/api/events", json={"id": "m2", "kind": "voice", "text": "噪音扰民" * 10})
+    assert odd.status_code == 422 and odd.json()["detail"] == "消息格式有误，请刷新页面后重试。"
+    assert "噪音扰民" not in odd.text
+    assert hotline.tickets.find() == []
+
+
 @pytest.fixture
 def served(hotline_sqlite: App) -> Iterator[str]:
     with kit.served(hotline_sqlite) as url:

@@ -5,12 +5,16 @@ tickets stay marked for the people who handle them."""
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from hotline.bootstrap import App
+from hotline.bootstrap import App, bootstrap
+from hotline.nlu_wiring import nlu_settings
+from nlu.pipeline import Pipeline
+from tests.conftest import PROJECT, FakeClock, TrainedNlu, make_settings
 from tests.factories import people
 from tickets.delivery import deliver_pending
 from tickets.models import Notice
@@ -242,7 +246,10 @@ def test_a_message_ignored_for_flooding_stays_in_the_box(hotline: App) -> None:
         assert citizen.say(f"路灯坏了{i}")["keep_input"] is False
     slowed = citizen.say("还有一件事")
     assert slowed["keep_input"] is True and "太快" in slowed["replies"][0]["text"]
-    assert citizen.say("再说一遍")["keep_input"] is True
+    for text in ("再说一遍", "在吗"):  # every throttled message is answered, not only the first
+        again = citizen.say(text)
+        assert again["keep_input"] is True and again["replies"] == []
+        assert "秒后再发" in again["toast"] and "10 条" in again["toast"]
 
 
 # -- 7. my tickets and status without typing commands ----------------------------------------------
@@ -278,3 +285,119 @@ def test_urgent_words_added_to_a_draft_are_filed_at_once(hotline: App) -> None:
     assert "119" in said["text"] and "记录编号" in said["text"]
     (ticket,) = hotline.tickets.find()
     assert ticket.urgent and "着火" in ticket.text
+
+
+# -- 9. an emergency is an emergency whatever the bot asked --------------------------------------------
+NOISE = "小区楼下烧烤店每天营业到凌晨两点，噪音很大"
+FIRE = "着火了！楼下烧烤店着火了，浓烟很大"
+KNIFE = "现在楼下有人打起来了，拿刀砍人！"
+
+
+def assert_filed_as_emergency(hotline: App, said: dict[str, Any], words: str, place: str | None = None) -> None:
+    (reply,) = said["replies"]
+    assert "110" in reply["text"] and "119" in reply["text"] and "记录编号" in reply["text"]
+    assert "请确认" not in reply["text"]
+    (ticket,) = hotline.tickets.find()
+    assert ticket.urgent and words in ticket.text and ticket.location == place
+
+
+def test_an_emergency_sent_as_the_place_is_filed_with_the_advice_and_not_kept_as_the_place(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    assert "在哪里" in citizen.say(NOISE)["replies"][0]["text"]
+    assert_filed_as_emergency(hotline, citizen.say(FIRE), "浓烟很大")
+    assert hotline.tickets.find()[0].text == f"{NOISE}\n{FIRE}"
+
+
+def test_an_emergency_sent_as_the_callback_number_is_filed_with_the_advice(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    assert "在哪里" in citizen.say(NOISE + "，请给我回电")["replies"][0]["text"]
+    assert "手机号码" in citizen.say("幸福小区5栋")["replies"][0]["text"]
+    assert_filed_as_emergency(hotline, citizen.say(FIRE), "浓烟很大", place="幸福小区5栋")
+
+
+def test_an_emergency_on_the_draft_card_or_beyond_the_flood_limit_still_gets_the_advice(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    for i in range(hotline.config.bot.flood_limit_per_minute):
+        citizen.say(f"路灯坏了{i}")
+    assert citizen.say("还有一件事")["keep_input"] is True  # throttled
+    said = citizen.say(FIRE)
+    assert said["keep_input"] is False and "119" in said["replies"][0]["text"]
+    assert [t.urgent for t in hotline.tickets.find()] == [True]
+
+
+def test_a_knife_fight_sent_as_the_place_is_an_emergency_to_the_built_in_nlu(
+    tmp_path: Path, sqlite_url: str, clock: FakeClock, nlu_model: TrainedNlu
+) -> None:
+    """The shipped classifier (its emergency lexicon knows 拿刀砍人; the keyword router does not)."""
+    app = bootstrap(make_settings(tmp_path, sqlite_url), clock=clock, classifier="keywords")
+    app.classifier = Pipeline(nlu_settings(app.config), nlu_model.model, PROJECT)  # type: ignore[arg-type, misc]
+    try:
+        citizen = Citizen(app)
+        assert "在哪里" in citizen.say(NOISE)["replies"][0]["text"]
+        assert_filed_as_emergency(app, citizen.say(KNIFE), "拿刀砍人")
+    finally:
+        app.engine.dispose()
+
+
+# -- 10. an answer to "where?" that names no place ---------------------------------------------------
+def test_thanks_or_assent_as_the_place_is_asked_again_then_left_out(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    citizen.say(NOISE)
+    again = citizen.say("谢谢")["replies"][0]
+    assert "具体地点" in again["text"] and "12号" in again["text"] and "跳过" in again["text"]
+    assert "跳过" in labels(again)
+    card = citizen.say("好的")["replies"][0]  # a second non-answer: go on without a place
+    assert "请确认" in card["text"] and "地点：未提供" in card["text"]
+    citizen.press(data_of(card, "c:submit:"), card["id"])
+    (ticket,) = hotline.tickets.find()
+    assert ticket.location is None and ticket.text == NOISE
+
+
+def test_i_dont_know_skips_the_place_and_an_address_is_kept(hotline: App, clock: FakeClock) -> None:
+    citizen = Citizen(hotline)
+    citizen.say(NOISE)
+    card = citizen.say("不知道")["replies"][0]
+    assert "请确认" in card["text"] and "地点：未提供" in card["text"]
+    citizen.say("取消")
+    for address in ("人民路12号", "幸福小区东门对面", "No. 5 Renmin Road"):
+        citizen.say(NOISE)
+        card = citizen.say(address)["replies"][0]
+        assert f"地点：{address}" in card["text"], address
+        citizen.say("取消")
+        clock.advance(minutes=1)  # not a flood
+
+
+def test_a_place_the_bot_does_not_recognise_is_kept_when_given_again(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    citizen.say(NOISE)
+    assert "具体地点" in citizen.say("老地方")["replies"][0]["text"]
+    assert "地点：万达" in citizen.say("万达")["replies"][0]["text"]
+
+
+# -- 11. the buttons' words typed ----------------------------------------------------------------------
+def test_typed_button_labels_do_what_the_buttons_do_and_open_no_appeal(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    for typed in ("查询进度", "我的工单", " 我的工單 ", "查詢進度", "取消", "提交", "跳过", "改类型"):
+        reply = citizen.say(typed)["replies"][0]
+        assert "请确认" not in reply["text"] and "在哪里" not in reply["text"], typed
+    assert "个人信息说明" in citizen.say("使用说明")["replies"][0]["text"]
+    assert hotline.tickets.find() == []
+    number = file_to_housing(citizen)
+    offer = citizen.say("查询进度")["replies"][0]
+    assert data_of(offer, "status:") == f"status:{number}"
+    assert number in citizen.say("我的工单")["replies"][0]["text"]
+    assert f"工单 {number}" in citizen.say(f"查看 {number}（已派单）")["replies"][0]["text"]
+    card = to_card(citizen)
+    assert "请选择诉求类型" in citizen.say("改类型")["replies"][0]["text"]
+    assert "请选择承办单位" in citizen.say("改部门")["replies"][0]["text"]
+    assert "请确认" in citizen.say("返回")["replies"][0]["text"]
+    assert card and len(hotline.tickets.find()) == 1
+
+
+def test_typed_satisfied_rates_the_answered_ticket(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    number, _ = answered(hotline, citizen, "已安排维修，请留意。")
+    thanks = citizen.say("满意")
+    assert "感谢您的评价" in thanks["replies"][-1]["text"]
+    assert hotline.tickets.get(number).state == State.closed
+    assert "没有待评价" in citizen.say("不满意")["replies"][0]["text"]

@@ -11,14 +11,18 @@ from __future__ import annotations
 import asyncio
 import secrets
 import uuid
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Cookie, File, HTTPException, Request, Response, UploadFile
-from fastapi.responses import HTMLResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, Field
 
+from bot import texts
 from bot.conversation import Conversation
 from bot.events import Event
 from bot.store import BotStore
@@ -44,8 +48,38 @@ class ChatEvent(BaseModel):
     label: str = Field(default="", max_length=40)  # how the page showed a command (我的工单 for /mytickets)
 
 
+def refusal(err: RequestValidationError, limit: int) -> dict[str, Any]:
+    """A request the chat's API refused, in Chinese and without the input: FastAPI's own answer is
+    English and echoes the message, all 50,000 characters of it."""
+    for error in err.errors():
+        value = error.get("input")
+        if error.get("type") == "string_too_long" and tuple(error.get("loc", ()))[-1:] == ("text",) \
+                and isinstance(value, str):
+            return {"detail": texts.TOO_LONG.format(n=len(value), limit=limit), "limit": limit, "length": len(value)}
+    return {"detail": texts.BAD_REQUEST, "limit": limit}
+
+
+def chinese_errors(limit: int) -> type[APIRoute]:
+    """The chat's routes, answering a request that fails validation with `refusal`."""
+
+    class ChatRoute(APIRoute):
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            handler = super().get_route_handler()
+
+            async def guarded(request: Request) -> Response:
+                try:
+                    return await handler(request)
+                except RequestValidationError as err:
+                    return JSONResponse(refusal(err, limit), status_code=422)
+
+            return guarded
+
+    return ChatRoute
+
+
 def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
-    chat = APIRouter(prefix="/chat", tags=["web chat"])
+    chat = APIRouter(prefix="/chat", tags=["web chat"],
+                     route_class=chinese_errors(hotline.config.bot.max_message_chars))
     talk = conversation or Conversation(hotline)
     store = BotStore(hotline.engine)
     log_store = ChatLog(store)
