@@ -52,7 +52,7 @@ _TYPE_CUES: Mapping[str, Sequence[str]] = {
     TicketType.complaint: ("投诉", "举报", "求助", "反映", "扰民", "严重", "没人管", "不处理", "乱", "拖欠", "投诉"),
 }
 
-_URGENT = re.compile(r"着火|失火|火灾|起火|冒烟|煤气泄漏|燃气泄漏|有人受伤|受伤流血|昏迷|抢劫|持刀|正在打人|被困|溺水|爆炸")
+_URGENT = re.compile(r"着火|失火|火灾|起火|冒烟|煤气泄漏|燃气泄漏|有人受伤|受伤流血|昏迷|抢劫|持刀|拿刀|砍人|正在打人|打起来了|被困|溺水|爆炸")
 
 
 class KeywordRouter:
