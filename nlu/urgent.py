@@ -1,19 +1,98 @@
-"""Emergencies (fire, gas leak, someone hurt, crime in progress) that belong to 110/119/120."""
+"""Emergencies (fire, gas leak, someone hurt, crime in progress) that belong to 110/119/120.
+
+The lexicon (data/urgent.yml) names groups of patterns and their exceptions, and exceptions shared by
+several groups. Exceptions come in three reaches, because a word that cancels an emergency is rarely
+right for the whole message: 建议/保险 anywhere mean the message is about emergencies, not one; 担心/
+经常 only cancel the event they stand before (担心起火 is a fear, but 担心,楼下着火了 is a fire); 昨天
+makes the event of its own sentence over, unless that sentence says it still goes on (昨天开始一直昏迷).
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
+
+# Half- and full-width forms alike: the pipeline reads normalised text, tests and callers may not.
+_CLAUSE_ENDS = frozenset(",，。.!！?？;；:：【】 \n")
+_SENTENCE_ENDS = frozenset("。.!！?？;；【】\n")
+_EXCEPTIONS = ("unless", "unless_before", "unless_in_sentence", "but_still")
+_GROUP_KEYS = frozenset(("patterns", *_EXCEPTIONS))
+_SHARED_KEYS = frozenset(("groups", *_EXCEPTIONS))
+
+
+@dataclass(frozen=True)
+class SentenceRule:
+    words: re.Pattern[str]
+    still: re.Pattern[str] | None = None
+
+    def cancels(self, sentence: str) -> bool:
+        return bool(self.words.search(sentence)) and not (self.still and self.still.search(sentence))
 
 
 @dataclass(frozen=True)
 class UrgentGroup:
     name: str
     patterns: re.Pattern[str]
-    unless: re.Pattern[str] | None
+    unless: re.Pattern[str] | None = None
+    unless_before: re.Pattern[str] | None = None
+    in_sentence: tuple[SentenceRule, ...] = ()
+
+    def matches(self, text: str) -> bool:
+        # Patterns first: most messages match none, and the exceptions are the longer alternations.
+        if not any(self._counts(text, found) for found in self.patterns.finditer(text)):
+            return False
+        return not (self.unless and self.unless.search(text))
+
+    def _counts(self, text: str, found: re.Match[str]) -> bool:
+        if self.unless_before and self.unless_before.search(text[_start(text, found.start(), _CLAUSE_ENDS):found.start()]):
+            return False
+        if not self.in_sentence:
+            return True
+        sentence = text[_start(text, found.start(), _SENTENCE_ENDS):_end(text, found.end(), _SENTENCE_ENDS)]
+        return not any(rule.cancels(sentence) for rule in self.in_sentence)
+
+
+def _start(text: str, position: int, ends: frozenset[str]) -> int:
+    while position > 0 and text[position - 1] not in ends:
+        position -= 1
+    return position
+
+
+def _end(text: str, position: int, ends: frozenset[str]) -> int:
+    while position < len(text) and text[position] not in ends:
+        position += 1
+    return position
+
+
+def _compile(words: Iterable[Any], where: str) -> re.Pattern[str] | None:
+    words = [str(w) for w in words]
+    for word in words:  # one at a time, so an error names the word a city wrote
+        try:
+            re.compile(word)
+        except re.error as err:
+            raise ValueError(f"{where}: bad pattern {word!r}: {err}") from None
+    return re.compile("|".join(f"(?:{w})" for w in words)) if words else None
+
+
+def _words(spec: dict[str, Any], key: str, where: str) -> list[Any]:
+    value = spec.get(key) or []
+    if not isinstance(value, list):
+        raise ValueError(f"{where}.{key}: expected a list of patterns")
+    return value
+
+
+def _check_keys(spec: Any, allowed: frozenset[str], where: str) -> dict[str, Any]:
+    if not isinstance(spec, dict):
+        raise ValueError(f"{where}: expected a mapping with {', '.join(sorted(allowed))}")
+    unknown = sorted(set(spec) - allowed)
+    if unknown:
+        raise ValueError(f"{where}: unknown key {unknown[0]!r}; expected one of {', '.join(sorted(allowed))}")
+    return spec
 
 
 class UrgentDetector:
@@ -23,18 +102,44 @@ class UrgentDetector:
     @classmethod
     def from_file(cls, path: Path) -> UrgentDetector:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        groups = []
-        for name, spec in raw.items():
-            patterns = spec.get("patterns") or []
-            unless = spec.get("unless") or []
-            if not patterns:
-                continue
-            groups.append(UrgentGroup(name, re.compile("|".join(patterns)), re.compile("|".join(unless)) if unless else None))
-        return cls(groups)
+        shared = raw.pop("shared", None) or {}
+        specs = {name: _check_keys(spec, _GROUP_KEYS, f"{path.name}: {name}") for name, spec in raw.items()}
+        rules: dict[str, list[dict[str, Any]]] = {name: [spec] for name, spec in specs.items()}
+        for rule_name, rule in shared.items():
+            where = f"{path.name}: shared.{rule_name}"
+            rule = _check_keys(rule, _SHARED_KEYS, where)
+            targets = rule.get("groups", "all")
+            targets = list(specs) if targets == "all" else targets
+            if not isinstance(targets, list):
+                raise ValueError(f"{where}.groups: expected 'all' or a list of groups")
+            for target in targets:
+                if target not in specs:
+                    raise ValueError(f"{where}.groups: unknown group {target!r}; groups are: {', '.join(specs)}")
+                rules[target].append(rule)
+        groups = [cls._group(name, rules[name], f"{path.name}: {name}") for name in specs]
+        return cls([g for g in groups if g is not None])
+
+    @staticmethod
+    def _group(name: str, specs: list[dict[str, Any]], where: str) -> UrgentGroup | None:
+        patterns = _compile(_words(specs[0], "patterns", where), where)
+        if patterns is None:
+            return None
+        in_sentence = []
+        for spec in specs:
+            words = _compile(_words(spec, "unless_in_sentence", where), where)
+            if words is not None:
+                in_sentence.append(SentenceRule(words, _compile(_words(spec, "but_still", where), where)))
+        return UrgentGroup(
+            name,
+            patterns,
+            _compile([w for spec in specs for w in _words(spec, "unless", where)], where),
+            _compile([w for spec in specs for w in _words(spec, "unless_before", where)], where),
+            tuple(in_sentence),
+        )
 
     def kind(self, text: str) -> str | None:
         """The emergency group a message describes, or None."""
         for group in self.groups:
-            if group.patterns.search(text) and not (group.unless and group.unless.search(text)):
+            if group.matches(text):
                 return group.name
         return None
