@@ -119,6 +119,12 @@ def _encoding(path: Path) -> str:
 def read_csv_rows(path: Path, columns: CsvColumns) -> Iterator[tuple[str, dict[str, str]]]:
     """(message text with its title, row) for every row with text; a missing column raises KeyError,
     bytes that are neither UTF-8 nor GBK a ValueError that says so."""
+    for _, text, row in read_csv_records(path, columns):
+        yield text, row
+
+
+def read_csv_records(path: Path, columns: CsvColumns) -> Iterator[tuple[int, str, dict[str, str]]]:
+    """read_csv_rows with the line each record starts on, as a spreadsheet numbers it (the header is 1)."""
     try:
         with path.open(encoding=_encoding(path), newline="") as handle:
             reader = csv.DictReader(handle)
@@ -126,10 +132,12 @@ def read_csv_rows(path: Path, columns: CsvColumns) -> Iterator[tuple[str, dict[s
             for name in (columns.text, columns.title, columns.type, columns.topic, columns.department, columns.label):
                 if name and name not in header:
                     raise KeyError(f"{path.name}: no column {name!r}; columns are: {', '.join(header)}")
+            start = reader.line_num + 1
             for row in reader:
                 text = join_title(row.get(columns.title) if columns.title else None, row.get(columns.text) or "")
                 if text:
-                    yield text, row
+                    yield start, text, row
+                start = reader.line_num + 1
     except UnicodeDecodeError as err:
         raise ValueError(f"{path.name}: neither UTF-8 nor GBK text (byte {err.object[err.start]:#04x}); "
                          "save it as a UTF-8 CSV") from None
@@ -142,7 +150,7 @@ def _label(row: dict[str, str], column: str | None) -> str | None:
 
 def load_csv_examples(path: Path, columns: CsvColumns) -> list[Example]:
     examples = []
-    for line, (text, row) in enumerate(read_csv_rows(path, columns), start=2):
+    for line, text, row in read_csv_records(path, columns):
         try:
             kind = canonical_type(_label(row, columns.type))
         except ValueError as err:

@@ -84,8 +84,9 @@ _PLACE_BREAK = re.compile(
 )
 _PLACE_STOP = re.compile(
     r"^(?:城管|城市|城乡|社区医院|全市|本市|市区|小区|(?:市|区|县|镇|乡)?政府)$"
-    # 跑路 (absconded), 思路, 套路, 出路 … end in 路 without being roads; 28路 is a bus route
-    r"|(?:跑|走|出|上|一|马|道|线|套|思|门|活|后|前|半|铺)路$|^\d+路$"
+    # 跑路 (absconded), 思路, 套路, 出路 … end in 路 without being roads (东风一路, 光明上路 are roads);
+    # 28路 is a bus route
+    r"|(?:跑路|思路|套路|出路|活路|走路|线路|道路)$|^\d+路$"
     # 里 after a common noun is "in" (楼道里, 家里), not a lane named 幸福里
     r"|^(?:楼道|家|屋|院子?|村|城|店|厂|楼|车|河|水|心|夜|房间|单位|公司|学校|医院|这|那|哪)里$"
 )

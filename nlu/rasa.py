@@ -113,7 +113,7 @@ class RasaClassifier:
 
     def classify(self, text: str) -> NluPrediction:
         prepared = normalise(text, self.settings.max_chars)
-        entities = extract_entities((text or "")[: self.settings.max_chars], self.settings.pipeline.entities)
+        entities = extract_entities((text or "")[: self.settings.pipeline.entity_chars], self.settings.pipeline.entities)
         urgent_kind = self.urgent.kind(prepared) if prepared else None
         if not prepared:
             return NluPrediction("complaint", 0.0, None, 0.0, None, True, urgent_kind is not None, entities,

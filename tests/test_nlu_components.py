@@ -97,6 +97,9 @@ def test_places_do_not_swallow_requests_pronouns_times_or_bus_routes() -> None:
     assert places("王家村的桥塌了") == ["王家村"]
     assert places("住在光明里3号") == ["光明里3号"] and places("幸福里3号楼漏水") == ["幸福里3号楼"]
     assert places("楼道里堆满杂物") == [] and places("家里停水") == []
+    # Roads whose names end like a word (一路, 上路, 门路) are still roads.
+    for road in ("东风一路", "光明上路", "中山门路"):
+        assert places(f"住在{road}附近") == [road], road
 
 
 def test_relative_times_holidays_and_impossible_dates() -> None:

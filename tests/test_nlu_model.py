@@ -211,6 +211,14 @@ def test_cli_train_refuses_history_labels_that_cannot_be_meant(tmp_path: Path) -
     assert not (tmp_path / "m").exists()
 
 
+def test_a_bad_type_names_the_spreadsheet_row_it_is_on(tmp_path: Path) -> None:
+    city = tmp_path / "city.csv"
+    # Row 3 spans two lines (a quoted line break) and row 4 has no text: the bad tag is on line 6.
+    city.write_text('text,type\n小区电梯又坏了,投诉\n"路灯不亮了\n晚上很黑",投诉\n,咨询\n请问社保怎么转,吐槽\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="row 6: unknown type '吐槽'"):
+        load_csv_examples(city, CsvColumns("text", type="type"))
+
+
 def test_history_topics_outside_the_taxonomy_are_a_citys_scheme_or_a_typo() -> None:
     project = {"城乡建设", "交通运输", "环境保护"}
 

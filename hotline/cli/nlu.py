@@ -77,11 +77,11 @@ def train(
         if not (type_col or topic_col or department_col):
             fail("--from-csv needs at least one label column: --type-col, --topic-col or --department-col", 2)
         nlu = nlu_settings(settings.config)
+        codes = [d.code for d in nlu.departments]
+        data_dir = PROJECT_ROOT / nlu.pipeline.data_dir
+        topics = {d.topic for d in nlu.departments} | {e.topic for e in load_project_examples(data_dir) if e.topic}
         try:
             extra = load_csv_examples(from_csv, CsvColumns(text_col, title_col, type_col, topic_col, department_col))
-            codes = [d.code for d in nlu.departments]
-            data_dir = PROJECT_ROOT / nlu.pipeline.data_dir
-            topics = {d.topic for d in nlu.departments} | {e.topic for e in load_project_examples(data_dir) if e.topic}
             warnings = check_history_labels(extra, codes, topics)
         except (OSError, KeyError, ValueError) as err:
             fail(f"{from_csv}: " + error_text(err) if isinstance(err, OSError) else error_text(err), 2)
