@@ -1,10 +1,12 @@
 """Emergencies (fire, gas leak, someone hurt, crime in progress) that belong to 110/119/120.
 
 The lexicon (data/urgent.yml) names groups of patterns and their exceptions, and exceptions shared by
-several groups. Exceptions come in three reaches, because a word that cancels an emergency is rarely
-right for the whole message: 建议/保险 anywhere mean the message is about emergencies, not one; 担心/
-经常 only cancel the event they stand before (担心起火 is a fear, but 担心,楼下着火了 is a fire); 昨天
-makes the event of its own sentence over, unless that sentence says it still goes on (昨天开始一直昏迷).
+several groups. Missing a present emergency costs more than a false alarm, so an exception reaches as
+little text as it can: only words that make a message about emergencies in general (保险, 演练, 知识)
+reach the whole message; 担心/经常/建议 cancel only the event after them in their clause; 昨天/隐患
+cancel only the event of their own clause, so "着火了,昨天就闻到烟味了" is still a fire. An event said
+to be happening now (a call for help in its sentence, 正在 or an exclamation in its clause) counts
+whatever the message-wide words say; the words of its own clause still hold (差点着火了!, 上个月着火了!).
 """
 
 from __future__ import annotations
@@ -20,18 +22,18 @@ import yaml
 # Half- and full-width forms alike: the pipeline reads normalised text, tests and callers may not.
 _CLAUSE_ENDS = frozenset(",，。.!！?？;；:：【】 \n")
 _SENTENCE_ENDS = frozenset("。.!！?？;；【】\n")
-_EXCEPTIONS = ("unless", "unless_before", "unless_in_sentence", "but_still")
+_EXCEPTIONS = ("unless", "unless_before", "unless_in_clause", "but_still", "now_in_clause", "now_in_sentence")
 _GROUP_KEYS = frozenset(("patterns", *_EXCEPTIONS))
 _SHARED_KEYS = frozenset(("groups", *_EXCEPTIONS))
 
 
 @dataclass(frozen=True)
-class SentenceRule:
+class ClauseRule:
     words: re.Pattern[str]
     still: re.Pattern[str] | None = None
 
-    def cancels(self, sentence: str) -> bool:
-        return bool(self.words.search(sentence)) and not (self.still and self.still.search(sentence))
+    def cancels(self, clause: str) -> bool:
+        return bool(self.words.search(clause)) and not (self.still and self.still.search(clause))
 
 
 @dataclass(frozen=True)
@@ -40,21 +42,33 @@ class UrgentGroup:
     patterns: re.Pattern[str]
     unless: re.Pattern[str] | None = None
     unless_before: re.Pattern[str] | None = None
-    in_sentence: tuple[SentenceRule, ...] = ()
+    in_clause: tuple[ClauseRule, ...] = ()
+    now_in_clause: re.Pattern[str] | None = None
+    now_in_sentence: re.Pattern[str] | None = None
 
     def matches(self, text: str) -> bool:
         # Patterns first: most messages match none, and the exceptions are the longer alternations.
-        if not any(self._counts(text, found) for found in self.patterns.finditer(text)):
-            return False
-        return not (self.unless and self.unless.search(text))
-
-    def _counts(self, text: str, found: re.Match[str]) -> bool:
-        if self.unless_before and self.unless_before.search(text[_start(text, found.start(), _CLAUSE_ENDS):found.start()]):
-            return False
-        if not self.in_sentence:
+        counted = [self._counts(text, found) for found in self.patterns.finditer(text)]
+        if "now" in counted:
             return True
-        sentence = text[_start(text, found.start(), _SENTENCE_ENDS):_end(text, found.end(), _SENTENCE_ENDS)]
-        return not any(rule.cancels(sentence) for rule in self.in_sentence)
+        return "yes" in counted and not (self.unless and self.unless.search(text))
+
+    def _counts(self, text: str, found: re.Match[str]) -> str:
+        """'now' (happening, whatever else the message says), 'yes' (unless the message-wide words) or 'no'."""
+        start = _start(text, found.start(), _CLAUSE_ENDS)
+        if self.unless_before and self.unless_before.search(text[start:found.start()]):
+            return "no"
+        # The clause keeps its closing mark, so "着火了!" is an exclamation about this event.
+        clause = text[start:min(len(text), _end(text, found.end(), _CLAUSE_ENDS) + 1)]
+        if any(rule.cancels(clause) for rule in self.in_clause):
+            return "no"
+        if self.now_in_clause and self.now_in_clause.search(clause):
+            return "now"
+        if self.now_in_sentence:
+            sentence = text[_start(text, found.start(), _SENTENCE_ENDS):_end(text, found.end(), _SENTENCE_ENDS)]
+            if self.now_in_sentence.search(sentence):
+                return "now"
+        return "yes"
 
 
 def _start(text: str, position: int, ends: frozenset[str]) -> int:
@@ -124,17 +138,23 @@ class UrgentDetector:
         patterns = _compile(_words(specs[0], "patterns", where), where)
         if patterns is None:
             return None
-        in_sentence = []
+        in_clause = []
         for spec in specs:
-            words = _compile(_words(spec, "unless_in_sentence", where), where)
+            words = _compile(_words(spec, "unless_in_clause", where), where)
             if words is not None:
-                in_sentence.append(SentenceRule(words, _compile(_words(spec, "but_still", where), where)))
+                in_clause.append(ClauseRule(words, _compile(_words(spec, "but_still", where), where)))
+
+        def joined(key: str) -> re.Pattern[str] | None:
+            return _compile([w for spec in specs for w in _words(spec, key, where)], where)
+
         return UrgentGroup(
             name,
             patterns,
-            _compile([w for spec in specs for w in _words(spec, "unless", where)], where),
-            _compile([w for spec in specs for w in _words(spec, "unless_before", where)], where),
-            tuple(in_sentence),
+            joined("unless"),
+            joined("unless_before"),
+            tuple(in_clause),
+            joined("now_in_clause"),
+            joined("now_in_sentence"),
         )
 
     def kind(self, text: str) -> str | None:

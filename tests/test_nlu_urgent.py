@@ -72,6 +72,33 @@ EMERGENCIES = [
     ("孩子被人抱走了！在火车站", "crime"),
     ("小偷正在偷电动车", "crime"),
     ("昨天被人打了，今天他又拿刀来了", "crime"),
+    # present emergencies the previous lexicon (fe18297) caught, beside an exception word of another clause
+    ("楼下着火了！这个隐患早就反映过", "fire"),
+    ("楼下着火了,昨天就闻到烟味了", "fire"),
+    ("快来人，有人晕倒了，上次也这样", "injury"),
+    ("有人拿刀砍人！快报警，派出所就在旁边", "crime"),
+    ("救命！我被困在电梯里了，物业说要赔偿", "injury"),
+    ("快来，着火了，有风险", "fire"),
+    ("楼道里电动车烧起来了，消防通道还被堵着，消防车进不来", "fire"),
+    ("着火了，灭火器都是空的，快来人", "fire"),
+    ("仓库起火了，这个安全隐患我们去年就反映过", "fire"),
+    ("三楼冒浓烟，之前物业说整改，一直没改", "fire"),
+    ("对面楼起火了，火势很大，以前就提过这个隐患", "fire"),
+    ("隔壁着火了！我们小区的消防宣传做得太差了", "fire"),
+    ("楼下饭店燃气泄漏了，味道很大，建议你们马上派人", "gas"),
+    ("闻到很浓的煤气味，上次也漏过一次", "gas"),
+    ("天然气漏了，整个楼道都是味，赶紧来人，售后电话打不通", "gas"),
+    ("有人晕倒了，物业说不归他们管", "injury"),
+    ("工地上有人从架子上摔下来，流了很多血，老板说会赔偿", "injury"),
+    ("孩子被锁在车里了，车主联系不上，有风险", "injury"),
+    ("有人被车撞了，倒在路中间，司机说要私了", "injury"),
+    ("我被困在电梯里了，物业说要整改电梯，到现在都没人来", "injury"),
+    ("快来人啊，河边有人落水了，去年这里也淹死过人", "injury"),
+    ("小区门口有人拿刀砍人，派出所的人还没来", "crime"),
+    ("楼下一群人打起来了，上次就是这伙人", "crime"),
+    ("有人正在撬我家门，去年也被偷过", "crime"),
+    ("家里进贼了，正在撬门，我躲在卧室", "crime"),
+    ("现在楼下有人打起来了，昨天也打过", "crime"),
 ]
 
 NOT_EMERGENCIES = [
@@ -116,6 +143,17 @@ NOT_EMERGENCIES = [
     "大家都很担心。万一燃气泄漏后果不堪设想，请燃气主管部门全面查一查。",
     "【文庙被改成了私房菜馆】县级文物保护单位大成殿里开了私房菜馆，厨房就设在厢房里，每天明火做饭，"
     "油烟把梁上的彩绘熏得发黑。真要烧起来就全完了，请文物部门管一管。",
+    # past, hazards and near misses keep their own clause even with an exclamation
+    "上个月小区着火了！物业到现在都不管",
+    "差点着火了！",
+    "餐馆天天冒黑烟！",
+    "有火灾隐患，请尽快整改！",
+    "去年被人打了，派出所一直不立案！",
+    "建议在电动车棚加装喷淋，防止起火",
+    "着火时怎么逃生",
+    "请问持刀伤人怎么判",
+    "【小区电梯一个月困人三次】最严重的一次一位老人被困在十四楼四十多分钟，维保公司一个多小时才到。",
+    "【消防通道被铁门锁死，真着火了人往哪跑？】一旦着火只剩一个楼梯。",
     "【120救护车四十分钟才到】上周四晚上八点多，我们小区一位老人在家中突然晕倒，家属马上打了120，"
     "救护车直到八点五十才到。老人抢救过来了，但家属非常后怕，请卫生部门查一下调度。",
 ]
@@ -131,9 +169,18 @@ def test_knowledge_prevention_past_and_habits_are_not_emergencies(text: str) -> 
     assert kind(text) is None
 
 
-def test_the_lists_are_large_enough_and_cover_every_group() -> None:
-    assert len(EMERGENCIES) >= 30 and len(NOT_EMERGENCIES) >= 30
-    assert {group for _, group in EMERGENCIES} == {g.name for g in DETECTOR.groups}
+def test_message_wide_words_yield_to_an_event_said_to_happen_now() -> None:
+    assert kind("想了解一下火灾保险，着火了能赔多少") is None
+    assert kind("着火了！火灾保险能赔吗") == "fire"
+    assert kind("着火了，快来人，我买过火灾保险") == "fire"
+    assert kind("正在着火，消防演练时学的方法不管用") == "fire"
+
+
+def test_clause_words_reach_only_their_clause() -> None:
+    assert kind("存在火灾隐患") is None
+    assert kind("着火了，存在火灾隐患") == "fire"
+    assert kind("建议尽快处理燃气泄漏的问题") is None
+    assert kind("燃气泄漏了，建议尽快处理") == "gas"
 
 
 def test_no_consultation_or_suggestion_of_the_training_data_is_flagged() -> None:
@@ -147,9 +194,11 @@ def test_a_worry_cancels_only_the_event_after_it_in_its_clause() -> None:
     assert kind("担心起火，结果今晚真的着火了") == "fire"
 
 
-def test_a_past_day_ends_only_the_event_of_its_sentence() -> None:
+def test_a_past_day_ends_only_the_event_of_its_clause() -> None:
     assert kind("上周楼下起火了。") is None
     assert kind("上周楼下起火过一次。今天又着火了，快来人") == "fire"
+    assert kind("着火了，上周就起过一次") == "fire"
+    assert kind("昨天开始一直昏迷") == "injury"
 
 
 def test_shared_rules_apply_to_the_groups_they_name(tmp_path: Path) -> None:
@@ -158,16 +207,22 @@ def test_shared_rules_apply_to_the_groups_they_name(tmp_path: Path) -> None:
         "shared:\n"
         "  past:\n"
         "    groups: [fire]\n"
-        "    unless_in_sentence: ['昨天']\n"
+        "    unless_in_clause: ['昨天']\n"
         "    but_still: ['还在']\n"
-        "fire:\n  patterns: ['着火']\n"
+        "  pressing:\n"
+        "    groups: [fire]\n"
+        "    now_in_sentence: ['快来人']\n"
+        "fire:\n  patterns: ['着火']\n  unless: ['保险']\n"
         "missing:\n  patterns: ['走失']\n",
         encoding="utf-8",
     )
     detector = UrgentDetector.from_file(lexicon)
     assert detector.kind("昨天着火了") is None
-    assert detector.kind("昨天着火了,现在还在烧") == "fire"
+    assert detector.kind("昨天着火了还在烧") == "fire"
+    assert detector.kind("着火了,昨天就有烟") == "fire"
     assert detector.kind("昨天走失了") == "missing"
+    assert detector.kind("着火了,保险赔吗") is None
+    assert detector.kind("快来人,着火了,保险赔吗") == "fire"
 
 
 @pytest.mark.parametrize(
@@ -175,6 +230,7 @@ def test_shared_rules_apply_to_the_groups_they_name(tmp_path: Path) -> None:
     [
         ("shared:\n  past:\n    groups: [fires]\n    unless: ['昨天']\nfire:\n  patterns: ['着火']\n", "unknown group 'fires'"),
         ("fire:\n  patterns: ['着火']\n  unles: ['昨天']\n", "unknown key 'unles'"),
+        ("fire:\n  patterns: ['着火']\n  unless_in_sentence: ['昨天']\n", "unknown key 'unless_in_sentence'"),
         ("fire:\n  patterns: ['着火(']\n", "bad pattern '着火('"),
     ],
 )
