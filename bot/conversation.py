@@ -17,6 +17,7 @@ States (state["step"]):
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import re
 import secrets
@@ -38,6 +39,12 @@ from tickets.text import summarise
 
 CONFIRM, ASK_PLACE, ASK_PHONE, RETURN_REASON = "confirm", "ask_place", "ask_phone", "return_reason"
 T = TypeVar("T")
+Known = tuple[str, Any] | None  # one text and the classifier's reading of it, passed along within one event
+log = logging.getLogger(__name__)
+# Over the flood limit, an emergency joins the urgent ticket filed this long ago or less (no new one).
+URGENT_JOIN_SECONDS = 600
+# Typed button labels are limited too, but a citizen clicks faster than they write.
+LABEL_FLOOD_FACTOR = 3
 
 PHONE = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
 WANTS_CALLBACK = re.compile(r"回电|回个电话|打电话给我|给我打电话|电话联系|联系我|致电|回访我")
@@ -55,7 +62,6 @@ class Conversation:
         self.app = app
         self.desk = Desk(app, weekly)
         self.followup = FollowUp(app, self.desk)
-        self._last: tuple[str, Any] | None = None  # the last text classified, and what was found
 
     # -- entry point --------------------------------------------------------------------------
     async def handle(self, event: Event, state: dict[str, Any]) -> Outcome:
@@ -75,51 +81,77 @@ class Conversation:
             return await self.on_command(event, state, staff)
         if not event.private and staff is None:
             return Outcome()  # chatter in a department's group is not for the bot
-        if staff is None:
-            urgent = await self.emergency(event, state)
-            if urgent is not None:
-                return urgent
-        if staff is None and event.kind == "text" and typed_label(event.text) is not None:
-            return await self.on_message(event, state)  # a button's words, like its button, are not limited
-        slow_down = self.flood(state)
-        if slow_down is not None:
-            return slow_down
         if staff is not None:
-            return await self.desk.on_message(event, state, staff)
-        return await self.on_message(event, state)
+            return self.flood(state) or await self.desk.on_message(event, state, staff)
+        return await self.citizen(event, state)
 
-    def flood(self, state: dict[str, Any]) -> Outcome | None:
-        """More than the configured number of messages a minute: say so once, then a short toast
-        (how long to wait) for each message until the minute is over."""
+    async def citizen(self, event: Event, state: dict[str, Any]) -> Outcome:
+        """A citizen's message: too long is refused first; a button's words act as the button under
+        their own limit; everything else is counted, then checked for an emergency, which is answered
+        even over the limit."""
+        text = event.text.strip() if event.kind in ("text", "photo") else ""
+        limit = self.app.config.bot.max_message_chars
+        if len(text) > limit:  # no emergency is that long; the refusal asks to shorten it
+            return Outcome([Reply(texts.TOO_LONG.format(n=len(text), limit=limit))], keep_input=True)
+        if event.kind == "text" and self.label_of(event, state) is not None:
+            labels = LABEL_FLOOD_FACTOR * self.app.config.bot.flood_limit_per_minute
+            return self.flood(state, "labels", labels) or await self.on_message(event, state)
+        slow_down = self.flood(state)
+        known = await self.read(text) if text else None
+        if known is not None and known[1].urgent:
+            return await self.emergency(event, state, text, known, throttled=slow_down is not None)
+        return slow_down or await self.on_message(event, state, known)
+
+    async def read(self, text: str) -> Known:
+        """The classifier's reading for the emergency check; if the classifier fails, the message
+        goes on (a typed 取消 or a callback number needs no classifier, and the path that does
+        reports the failure as it always has)."""
+        try:
+            return text, await run(self.app.classifier.classify, text)
+        except Exception:  # noqa: BLE001 - any backend failure (Rasa down, a broken model)
+            log.exception("emergency check: the classifier failed; the message goes on unchecked")
+            return None
+
+    def label_of(self, event: Event, state: dict[str, Any]) -> str | None:
+        """The button a typed text means, or None (read it as text: while a rating's reason is
+        asked, only 取消 and 不说明原因 are buttons)."""
+        label = typed_label(event.text)
+        if label is not None and state.get("step") == RATE_REASON and label not in ("cancel", "noreason"):
+            return None
+        return label
+
+    def flood(self, state: dict[str, Any], kind: str = "", limit: int | None = None) -> Outcome | None:
+        """More than `limit` (the configured number) messages of a kind a minute: say so once, then
+        a short toast (how long to wait) for each message until the minute is over."""
         now = self.app.now().timestamp()
-        limit = self.app.config.bot.flood_limit_per_minute
-        recent = [t for t in state.get("recent", []) if now - t < 60]
+        limit = limit or self.app.config.bot.flood_limit_per_minute
+        key, warned = ("recent", "flood_warned") if not kind else (f"recent_{kind}", f"flood_warned_{kind}")
+        recent = [t for t in state.get(key, []) if now - t < 60]
         if len(recent) >= limit:
-            state["recent"] = recent
-            if now - state.get("flood_warned", 0) < 60:
+            state[key] = recent
+            if now - state.get(warned, 0) < 60:
                 seconds = max(1, math.ceil(60 - (now - recent[0])))
                 return Outcome(toast=texts.FLOOD_AGAIN.format(seconds=seconds, limit=limit), keep_input=True)
-            state["flood_warned"] = now
+            state[warned] = now
             return Outcome([Reply(texts.FLOOD.format(limit=limit))], keep_input=True)
-        state["recent"] = [*recent, now]
+        state[key] = [*recent, now]
         return None
 
-    async def on_message(self, event: Event, state: dict[str, Any]) -> Outcome:
+    async def on_message(self, event: Event, state: dict[str, Any], known: Known = None) -> Outcome:
         step = state.get("step", IDLE)
         if event.kind == "text":
-            label = typed_label(event.text)
-            labelled = await self.on_label(event, state, label) if label is not None else None
-            if labelled is not None:
-                return labelled
+            label = self.label_of(event, state)
+            if label is not None:
+                return await self.on_label(event, state, label)
             if step == ASK_PLACE:
-                return await self.ask_place(event, state)
+                return await self.ask_place(event, state, known)
             if step == ASK_PHONE:
                 return await self.ask_phone(event, state)
             if step == RATE_REASON:
                 return await self.followup.rate_reason(event, state)
-            return await self.describe(event, state)
+            return await self.describe(event, state, known)
         if event.kind == "photo":
-            return await self.photo(event, state)
+            return await self.photo(event, state, known)
         if event.kind == "location":
             return await self.ask_place(event, state)
         if event.kind == "contact":
@@ -127,28 +159,36 @@ class Conversation:
         fixed = {"sticker": texts.STICKER, "voice": texts.VOICE, "file": texts.FILE}
         return Outcome.say(fixed.get(event.kind, texts.OTHER))
 
-    async def emergency(self, event: Event, state: dict[str, Any]) -> Outcome | None:
+    async def emergency(self, event: Event, state: dict[str, Any], text: str, known: Known,
+                        throttled: bool) -> Outcome:
         """Every citizen's free text, whatever the bot is waiting for (a place, a number, a reason,
         a confirmation) or however fast it comes, is checked as a first message is: "着火了" in answer
         to "where?" must not become the place. An emergency is filed at once with the 110/119/120
-        advice, joined to the draft under way if there is one."""
-        text = event.text.strip() if event.kind in ("text", "photo") else ""
-        if not text or not (await self.predict(text)).urgent:
-            return None
+        advice, joined to the draft under way if there is one; a rating's reason is recorded too.
+        Over the flood limit the advice still comes, but the urgent ticket of the last minutes
+        stands for it: a flood of alarms is one ticket."""
+        rated = await self.followup.rate_reason(event, state) if state.get("step") == RATE_REASON else None
+        filed = state.get("urgent_filed")
+        now = self.app.now().timestamp()
         draft = state.get("draft")
         if event.kind == "photo" and event.file_ref:
             (draft["photos"] if draft is not None else state.setdefault("photos", [])).append(event.file_ref)
-        if draft is None:
-            return await self.start_draft(event, state, text, event.event_id)
-        draft["text"] = f"{draft['text']}\n{text}"
-        await self.understand(draft)
-        return await self.submit_urgent(event, state)
+        if throttled and filed is not None and now - filed["at"] < URGENT_JOIN_SECONDS:
+            outcome = Outcome.say(texts.URGENT_AGAIN.format(number=filed["number"]))
+        elif draft is None:
+            outcome = await self.start_draft(event, state, text, event.event_id, known)
+        else:
+            room = self.app.config.bot.max_message_chars - len(text) - 1  # the emergency's words are kept whole
+            draft["text"] = f"{draft['text'][:max(0, room)]}\n{text}"
+            await self.understand(draft)
+            outcome = await self.submit_urgent(event, state)
+        if rated is not None:
+            outcome.replies += rated.replies or ([Reply(rated.toast)] if rated.toast else [])
+        return outcome
 
-    async def on_label(self, event: Event, state: dict[str, Any], label: str) -> Outcome | None:
-        """A button's label typed as text does what the button does (None: read it as text)."""
+    async def on_label(self, event: Event, state: dict[str, Any], label: str) -> Outcome:
+        """A button's label typed as text does what the button does."""
         step, draft = state.get("step", IDLE), state.get("draft")
-        if step == RATE_REASON and label not in ("cancel", "noreason"):
-            return None  # anything else is the reason asked for
         if label == "cancel":
             return await self.cancel(event, state)
         if label == "help":
@@ -160,6 +200,8 @@ class Conversation:
         if label.startswith("status:"):
             return await self.followup.status_of(event, state, None, label.split(":", 1)[1])
         if label.startswith("rate:"):
+            if draft is not None:  # no rating buttons are shown with a draft: finish it first
+                return Outcome.say(texts.FINISH_DRAFT_FIRST)
             return await self.rate_typed(event, state, label.split(":", 1)[1])
         if label == "noreason":
             if step == RATE_REASON:
@@ -227,14 +269,13 @@ class Conversation:
         return Outcome.say(texts.CANCELLED if had_draft else "好的。需要时直接描述您的诉求即可。")
 
     # -- a citizen writes ---------------------------------------------------------------------
-    async def describe(self, event: Event, state: dict[str, Any]) -> Outcome:
-        """Free text: classify it and show what was understood, or add to the draft under way."""
+    async def describe(self, event: Event, state: dict[str, Any], known: Known = None) -> Outcome:
+        """Free text (its length checked already): classify it and show what was understood, or add
+        to the draft under way (within the same limit in all)."""
         text = event.text.strip()
         limit = self.app.config.bot.max_message_chars
         if not text:
             return Outcome.say(texts.EMPTY)
-        if len(text) > limit:
-            return Outcome([Reply(texts.TOO_LONG.format(n=len(text), limit=limit))], keep_input=True)
         draft = state.get("draft")
         if draft is not None and state.get("step") == CONFIRM:
             if not has_words(text):
@@ -257,16 +298,17 @@ class Conversation:
                 insist = [[{"text": texts.INSIST, "data": f"insist:{state['foreign']['id']}"}]]
                 return Outcome.say(texts.NOT_CHINESE.format(number=number), insist)
             text, source = f"{foreign['text']}\n{text}"[:limit], foreign["source"]
-        return await self.start_draft(event, state, text, source)
+        return await self.start_draft(event, state, text, source, known)
 
-    async def start_draft(self, event: Event, state: dict[str, Any], text: str, source: str) -> Outcome:
+    async def start_draft(self, event: Event, state: dict[str, Any], text: str, source: str,
+                          known: Known = None) -> Outcome:
         """A new draft from `text`; `source` (its first message's id) makes its submission idempotent."""
         draft = {
             "id": secrets.token_hex(3), "source": source, "text": text, "name": event.name, "channel": event.channel,
             "photos": state.pop("photos", []), "place": None, "phone": None,
             "asked_place": False, "asked_phone": False, "dept_chosen": False,
         }
-        prediction = await self.understand(draft)
+        prediction = await self.understand(draft, known)
         state["draft"] = draft
         if prediction.urgent:
             return await self.submit_urgent(event, state)
@@ -284,9 +326,9 @@ class Conversation:
         outcome.replies.insert(0, Reply(f"{asked}\n（已选择按原文继续）", edit=True))
         return outcome
 
-    async def understand(self, draft: dict[str, Any]) -> Any:
-        """Run the NLU on the draft's text and keep what it found."""
-        prediction = await self.predict(draft["text"])
+    async def understand(self, draft: dict[str, Any], known: Known = None) -> Any:
+        """Run the NLU on the draft's text (unless this event read that text already) and keep what it found."""
+        prediction = await self.predict(draft["text"], known)
         draft["type"] = draft.get("type_chosen") or prediction.type
         if not draft["dept_chosen"]:
             draft["department"] = prediction.department
@@ -322,7 +364,7 @@ class Conversation:
         state["step"] = CONFIRM
         return Outcome([self.card(draft)])
 
-    async def ask_place(self, event: Event, state: dict[str, Any]) -> Outcome:
+    async def ask_place(self, event: Event, state: dict[str, Any], known: Known = None) -> Outcome:
         """Where it happened: typed, or a shared location."""
         draft = state.get("draft")
         if draft is None:
@@ -336,7 +378,7 @@ class Conversation:
             if not has_words(event.text) and not any(ch.isdigit() for ch in event.text):
                 return Outcome.say("请用文字输入地址，或点“跳过”。", [[{"text": "跳过", "data": f"c:skip:{draft['id']}"}]])
             text = event.text.strip()
-            entities = (await self.predict(text)).entities
+            entities = (await self.predict(text, known)).entities
             answer = place_answer(text, any(str(e.get("label", "")).lower() in PLACE_LABELS for e in entities))
             if answer != "place" and answer != "skip" and not draft.get("asked_place_again"):
                 draft["asked_place_again"] = True  # once: a place our words do not know is kept next time
@@ -365,7 +407,7 @@ class Conversation:
             draft["phone"] = found.group(1)
         return self.next_question(state)
 
-    async def photo(self, event: Event, state: dict[str, Any]) -> Outcome:
+    async def photo(self, event: Event, state: dict[str, Any], known: Known = None) -> Outcome:
         """A photo belongs to the ticket being written (or to the next one)."""
         draft = state.get("draft")
         if draft is not None and event.file_ref:
@@ -373,7 +415,7 @@ class Conversation:
             return Outcome.say(texts.PHOTO_KEPT.format(n=len(draft["photos"])))
         state.setdefault("photos", []).append(event.file_ref)
         if event.text.strip():  # a photo with a caption: the caption is the description
-            return await self.describe(event, state)
+            return await self.describe(event, state, known)
         return Outcome.say(texts.PHOTO_FIRST)
 
     def card(self, draft: dict[str, Any], edit: bool = False) -> Reply:
@@ -440,6 +482,8 @@ class Conversation:
                 question = asked["telegram" if draft.get("channel") == "telegram" else "web"]
                 outcome.replies.insert(0, Reply(f"{question}\n（已跳过）", edit=True))
             return outcome
+        if action in ("types", "type", "depts", "dept", "back"):
+            state["step"] = CONFIRM  # the card (or its picker) is shown: a question before it is over
         if action == "types":
             rows: Buttons = [[{"text": type_zh(t), "data": f"c:type:{draft_id}:{t.value}"} for t in TicketType]]
             return Outcome([Reply("请选择诉求类型：", rows, edit=True)])
@@ -517,6 +561,7 @@ class Conversation:
             result = await run(self.app.tickets.submit, self.submission(event, draft))
         except DomainError:
             return Outcome.say(texts.URGENT)
+        state["urgent_filed"] = {"number": result.ticket.number, "at": self.app.now().timestamp()}
         return Outcome.say(f"{texts.URGENT}\n记录编号：{result.ticket.number}")
 
     # -- what still works --------------------------------------------------------------------
@@ -555,15 +600,12 @@ class Conversation:
         return alive
 
     # -- helpers ------------------------------------------------------------------------------
-    async def predict(self, text: str) -> Any:
-        """The classifier's reading of `text`; the last one is kept, since the emergency check and
-        the draft (or the place question) read the same message."""
-        last = self._last
-        if last is not None and last[0] == text:
-            return last[1]
-        prediction = await run(self.app.classifier.classify, text)
-        self._last = (text, prediction)
-        return prediction
+    async def predict(self, text: str, known: Known = None) -> Any:
+        """The classifier's reading of `text`: the one this event made already (the emergency
+        check's), or a new one."""
+        if known is not None and known[0] == text:
+            return known[1]
+        return await run(self.app.classifier.classify, text)
 
     async def explain(self, err: DomainError) -> str:
         return await self.desk.explain(err)

@@ -34,6 +34,12 @@ URGENT = (
     "⚠️ 您反映的情况可能十分紧急！请立即拨打 110（报警）、119（火警）或 120（急救），"
     "不要等待热线答复。\n我们也已记录您的留言。"
 )
+# An emergency sent over the flood limit: the advice again, and the ticket that already records it.
+URGENT_AGAIN = (
+    "⚠️ 情况紧急请立即拨打 110（报警）、119（火警）或 120（急救），不要等待热线答复。\n"
+    "您反映的紧急情况已记录，记录编号：{number}；发送太快的后续消息不再另行记录。"
+)
+FINISH_DRAFT_FIRST = "您有一条正在填写的诉求，请先提交或取消它，再评价已答复的工单。"
 # Questions per channel: only Telegram has buttons that share a location or a contact.
 ASK_PLACE = {
     "telegram": "请问这件事发生在哪里？请输入具体地址（如：XX区XX路XX号XX小区），或点下方按钮发送位置。",

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from nlu.normalise import to_simplified
+
 CHINESE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # Typed instead of pressing a draft's button; trailing punctuation and polite particles ignored.
 SUBMIT_WORDS = frozenset({"提交", "确认", "确定", "确认提交", "确定提交", "提交吧", "可以提交", "好的提交", "没问题"})
@@ -23,14 +25,14 @@ LABELS = {
     "仍然提交": "insist", "仍然提交 / submit anyway": "insist", "submit anyway": "insist",
     "发送位置": "share", "📍 发送位置": "share", "分享联系方式": "share", "📞 分享联系方式": "share",
 }
-# Only the characters of these labels: a Traditional-script phone keyboard types 查詢進度 / 我的工單.
-_TRADITIONAL = str.maketrans("詢進單說幫類門過滿確認無關聯係話續", "询进单说帮类门过满确认无关联系话续")
 STATUS_LABEL = re.compile(r"^查看\s*(\d{8}-\d{4})(?:（.*）)?$")
 
 # "Where?" answered with "I don't know" or "skip": no place, and no second question.
 NO_PLACE = frozenset({"跳过", "不知道", "不清楚", "不确定", "不记得", "忘了", "说不清", "不方便", "不方便说", "不想说",
                       "没有", "无", "不知道具体地址", "不知道地址", "不清楚地址"})
-UNKNOWN = ("不知道", "不清楚", "不记得", "记不清")
+UNKNOWN = re.compile(r"^(?:不知道|不清楚|不记得|记不清)")
+# What "I don't know" is about, in "不清楚具体门牌号": not a place of its own.
+WHAT_IS_UNKNOWN = re.compile(r"具体|详细|的|门牌号?|地址|位置|地点|在哪里?|哪里|哪儿|几号楼?|几栋|几单元|楼号|号码")
 # Not an answer to "where?" at all: thanks, greetings, assent.
 NOT_AN_ANSWER = frozenset({"谢谢", "谢谢你", "谢谢您", "多谢", "感谢", "好", "好的", "好吧", "嗯", "嗯嗯", "哦", "噢", "行",
                            "可以", "是", "是的", "对", "对的", "收到", "知道了", "明白", "你好", "您好", "在吗", "ok", "okay",
@@ -57,8 +59,9 @@ def has_words(text: str) -> bool:
 
 
 def bare(text: str) -> str:
-    """The message as a button word: trimmed, closing punctuation and particles off, Simplified."""
-    return _TRIM.sub("", text.strip()).translate(_TRADITIONAL).lower()
+    """The message as a button word: trimmed, closing punctuation and particles off, Simplified
+    (a Traditional-script keyboard types 查詢進度, 謝謝)."""
+    return to_simplified(_TRIM.sub("", text.strip())).lower()
 
 
 def typed_action(text: str) -> str | None:
@@ -83,12 +86,17 @@ def typed_label(text: str) -> str | None:
 
 def place_answer(text: str, found_place: bool) -> str:
     """How an answer to "where?" reads: "skip" (跳过, 不知道), "place" (the classifier found a place,
-    or it has a number or a place word), "none" (thanks, greetings, assent) or "unsure"."""
+    or it has a number or a place word), "none" (thanks, greetings, assent) or "unsure".
+    "不清楚门牌号，在万达广场" names a place after its "I don't know": the place wins."""
     word = bare(text)
-    if word in NO_PLACE or (word.startswith(UNKNOWN) and len(word) <= 12):
+    if word in NO_PLACE:
         return "skip"
     if word in NOT_AN_ANSWER:
         return "none"
-    if found_place or PLACE_WORDS.search(word):
+    unknown = UNKNOWN.match(word)
+    if unknown is None:
+        return "place" if found_place or PLACE_WORDS.search(word) else "unsure"
+    rest = WHAT_IS_UNKNOWN.sub("", word[unknown.end():])
+    if PLACE_WORDS.search(rest) or (found_place and sum(ch.isalpha() for ch in rest) >= 2):
         return "place"
-    return "unsure"
+    return "skip" if len(word) <= 12 else "unsure"

@@ -5,9 +5,11 @@ tickets stay marked for the people who handle them."""
 from __future__ import annotations
 
 import itertools
+import logging
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
@@ -317,12 +319,96 @@ def test_an_emergency_sent_as_the_callback_number_is_filed_with_the_advice(hotli
 
 def test_an_emergency_on_the_draft_card_or_beyond_the_flood_limit_still_gets_the_advice(hotline: App) -> None:
     citizen = Citizen(hotline)
-    for i in range(hotline.config.bot.flood_limit_per_minute):
-        citizen.say(f"路灯坏了{i}")
+    card = to_card(citizen)  # two messages: the complaint and its place
+    for i in range(hotline.config.bot.flood_limit_per_minute - 2):
+        assert "已补充" in citizen.say(f"楼道灯也坏了{i}")["replies"][0]["text"]
     assert citizen.say("还有一件事")["keep_input"] is True  # throttled
     said = citizen.say(FIRE)
     assert said["keep_input"] is False and "119" in said["replies"][0]["text"]
-    assert [t.urgent for t in hotline.tickets.find()] == [True]
+    (ticket,) = hotline.tickets.find()
+    assert ticket.urgent and ticket.text.startswith(COMPLAINT) and ticket.text.endswith(FIRE)
+    assert ticket.location == "幸福小区5栋" and "还有一件事" not in ticket.text
+    assert "已经处理过" in citizen.press(data_of(card, "c:submit:"), card["id"])["toast"]  # the card is done
+
+
+def test_a_flood_of_alarms_gets_the_advice_every_time_and_one_ticket_over_the_limit(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    limit = hotline.config.bot.flood_limit_per_minute
+    for i in range(limit):
+        citizen.say(f"路灯坏了{i}")
+    replies = [citizen.say(f"着火了！楼下{n}号着火了")["replies"] for n in range(25)]
+    assert all(len(r) == 1 and "110" in r[0]["text"] and "119" in r[0]["text"] for r in replies)
+    (ticket,) = [t for t in hotline.tickets.find() if t.urgent]
+    assert all(f"记录编号：{ticket.number}" in r[0]["text"] for r in replies)
+    assert "楼下0号着火了" in ticket.text and "不再另行记录" in replies[-1][0]["text"]
+
+
+def test_alarms_under_the_limit_are_each_filed_and_the_rest_join_the_last(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    limit = hotline.config.bot.flood_limit_per_minute
+    replies = [citizen.say(f"着火了！楼下{n}号着火了")["replies"][0]["text"] for n in range(25)]
+    urgent = [t for t in hotline.tickets.find() if t.urgent]
+    assert len(urgent) == limit and all("119" in text for text in replies)
+    last = max(urgent, key=lambda t: t.id or 0)
+    assert all(f"记录编号：{last.number}" in text for text in replies[limit:])
+
+
+def test_an_emergency_too_long_to_read_is_refused_with_its_length_and_a_draft_stays_bounded(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    limit = hotline.config.bot.max_message_chars
+    said = citizen.say(FIRE + "漏" * limit)
+    assert said["keep_input"] is True and str(limit + len(FIRE)) in said["replies"][0]["text"]
+    assert hotline.tickets.find() == []
+    long_noise = (NOISE + "，") * ((limit - 20) // (len(NOISE) + 1))
+    assert "在哪里" in citizen.say(long_noise)["replies"][0]["text"]
+    assert_filed_as_emergency(hotline, citizen.say(FIRE), "浓烟很大")
+    (ticket,) = hotline.tickets.find()
+    assert len(ticket.text) <= limit and ticket.text.endswith(FIRE) and ticket.text.startswith(NOISE)
+
+
+def test_an_emergency_given_as_the_reason_of_a_rating_records_both(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    number, notice = answered(hotline, citizen, "已修好。")
+    citizen.press(f"rate:{number}:dissatisfied", f"n{notice['id']}")
+    said = citizen.say("根本没修，现在楼道又着火了")["replies"]
+    assert "119" in said[0]["text"] and "记录编号" in said[0]["text"]
+    assert f"工单 {number} 已转回" in said[1]["text"]
+    rated = hotline.tickets.get(number)
+    assert rated.state == State.reopened
+    (urgent,) = [t for t in hotline.tickets.find() if t.urgent]
+    assert "着火" in urgent.text and urgent.number != number
+    assert "没有等待说明原因" in citizen.say("不说明原因")["replies"][0]["text"]  # no rating left half done
+
+
+class Down:
+    """A classifier whose server is down."""
+
+    class Error(RuntimeError):
+        pass
+
+    def classify(self, text: str) -> Any:
+        raise Down.Error("connection refused")
+
+
+def test_with_the_classifier_down_buttons_words_numbers_and_reasons_still_work(
+    hotline: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    citizen = Citizen(hotline)
+    number, notice = answered(hotline, citizen, "已修好。")
+    assert "在哪里" in citizen.say(NOISE + "，请给我回电")["replies"][0]["text"]
+    assert "手机号码" in citizen.say("幸福小区5栋")["replies"][0]["text"]
+    hotline.classifier = Down()  # type: ignore[assignment, misc]
+    with caplog.at_level(logging.ERROR, logger="bot.conversation"):
+        card = citizen.say("13812345678")["replies"][0]
+    assert "请确认" in card["text"] and "联系电话：13812345678" in card["text"]
+    assert "emergency check" in caplog.text
+    assert number in citizen.say("我的工单")["replies"][0]["text"]
+    assert "已取消" in citizen.say("取消")["replies"][0]["text"]
+    citizen.press(f"rate:{number}:dissatisfied", f"n{notice['id']}")
+    assert "已转回" in citizen.say("还是漏水")["replies"][0]["text"]
+    assert hotline.tickets.get(number).state == State.reopened
+    with pytest.raises(Down.Error):  # a new appeal needs the classifier: its failure is reported as before
+        citizen.client.post("/chat/api/events", json={"id": "down", "kind": "text", "text": "路灯坏了"})
 
 
 def test_a_knife_fight_sent_as_the_place_is_an_emergency_to_the_built_in_nlu(
@@ -359,12 +445,19 @@ def test_i_dont_know_skips_the_place_and_an_address_is_kept(hotline: App, clock:
     card = citizen.say("不知道")["replies"][0]
     assert "请确认" in card["text"] and "地点：未提供" in card["text"]
     citizen.say("取消")
-    for address in ("人民路12号", "幸福小区东门对面", "No. 5 Renmin Road"):
+    for address in ("人民路12号", "幸福小区东门对面", "No. 5 Renmin Road", "不清楚门牌号，在万达广场"):
         citizen.say(NOISE)
         card = citizen.say(address)["replies"][0]
         assert f"地点：{address}" in card["text"], address
         citizen.say("取消")
         clock.advance(minutes=1)  # not a flood
+
+
+def test_traditional_thanks_twice_is_not_kept_as_the_place(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    citizen.say(NOISE)
+    assert "具体地点" in citizen.say("謝謝")["replies"][0]["text"]
+    assert "地点：未提供" in citizen.say("謝謝")["replies"][0]["text"]
 
 
 def test_a_place_the_bot_does_not_recognise_is_kept_when_given_again(hotline: App) -> None:
@@ -377,9 +470,11 @@ def test_a_place_the_bot_does_not_recognise_is_kept_when_given_again(hotline: Ap
 # -- 11. the buttons' words typed ----------------------------------------------------------------------
 def test_typed_button_labels_do_what_the_buttons_do_and_open_no_appeal(hotline: App) -> None:
     citizen = Citizen(hotline)
-    for typed in ("查询进度", "我的工单", " 我的工單 ", "查詢進度", "取消", "提交", "跳过", "改类型"):
-        reply = citizen.say(typed)["replies"][0]
-        assert "请确认" not in reply["text"] and "在哪里" not in reply["text"], typed
+    does = {"查询进度": "还没有提交过", "我的工单": "还没有提交过", " 我的工單 ": "还没有提交过", "查詢進度": "还没有提交过",
+            "取消": "需要时直接描述", "提交": "请先用文字描述", "跳过": "没有需要跳过", "改类型": "请先用文字描述"}
+    for typed, answer in does.items():
+        (reply,) = citizen.say(typed)["replies"]
+        assert answer in reply["text"] and not reply["buttons"], typed
     assert "个人信息说明" in citizen.say("使用说明")["replies"][0]["text"]
     assert hotline.tickets.find() == []
     number = file_to_housing(citizen)
@@ -401,3 +496,36 @@ def test_typed_satisfied_rates_the_answered_ticket(hotline: App) -> None:
     assert "感谢您的评价" in thanks["replies"][-1]["text"]
     assert hotline.tickets.get(number).state == State.closed
     assert "没有待评价" in citizen.say("不满意")["replies"][0]["text"]
+
+
+def test_typed_back_or_pickers_at_a_question_leave_it_for_the_card(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    assert "在哪里" in citizen.say(NOISE + "，请给我回电")["replies"][0]["text"]
+    assert "请选择承办单位" in citizen.say("改部门")["replies"][0]["text"]
+    assert "请确认" in citizen.say("返回")["replies"][0]["text"]
+    added = citizen.say("晚上还有人在楼下喝酒吵闹")["replies"]  # added to the draft, not taken as the place
+    assert "已补充" in added[0]["text"] and "地点：未提供" in added[1]["text"]
+    citizen.say("取消")
+    assert "在哪里" in citizen.say(NOISE)["replies"][0]["text"]
+    assert "请选择诉求类型" in citizen.say("改类型")["replies"][0]["text"]
+    assert "已补充" in citizen.say("人民路12号")["replies"][0]["text"]
+
+
+def test_typed_dissatisfied_during_a_draft_asks_to_finish_the_draft_first(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    number, _ = answered(hotline, citizen, "已安排维修，请留意。")
+    assert "在哪里" in citizen.say(NOISE)["replies"][0]["text"]
+    assert "请先提交或取消" in citizen.say("不满意")["replies"][0]["text"]
+    assert "地点：人民路12号" in citizen.say("人民路12号")["replies"][0]["text"]  # still the place question
+    assert hotline.tickets.get(number).state == State.answered
+
+
+def test_typed_labels_have_their_own_higher_limit(hotline: App) -> None:
+    citizen = Citizen(hotline)
+    limit = hotline.config.bot.flood_limit_per_minute
+    for _ in range(3 * limit):
+        said = citizen.say("我的工单")
+        assert said["keep_input"] is False and "还没有提交过" in said["replies"][0]["text"]
+    slowed = citizen.say("我的工单")
+    assert slowed["keep_input"] is True and f"{3 * limit} 条" in slowed["replies"][0]["text"]
+    assert citizen.say(NOISE)["keep_input"] is False  # a description is counted apart
