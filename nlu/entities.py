@@ -69,9 +69,23 @@ _TIME = re.compile(
     rf"|{_NUM}[点时](?:{_NUM}分|半)?(?:左右|以后|之后|前)?(?=[，。,.\s到至]|$)"
     rf"|\d{{1,2}}:\d{{2}})"
 )
+
+
+def _cjk_except(excluded: str) -> str:
+    """The CJK block without some characters, as ranges for a character class: one class test per
+    character instead of a lookahead and a test (the place pattern twice as fast, the same matches)."""
+    ranges, start = [], 0x4E00
+    for code in sorted({ord(c) for c in excluded}):
+        if code > start:
+            ranges.append(f"{chr(start)}-{chr(code - 1)}" if code - 1 > start else chr(start))
+        start = code + 1
+    ranges.append(f"{chr(start)}-{chr(0x9FFF)}")
+    return "".join(ranges)
+
+
 # Characters of a name: Chinese, letters and digits, but not the function words that end a name.
-_NAME = r"(?:(?![的了在是把被给到从说我你他她们这那没不也都就还又很太])[\u4e00-\u9fffA-Za-z0-9])"
-_SUFFIX = r"(?:街道|大道|胡同|小区|花园|家园|新村|公寓|广场|大厦|社区|省|市|区|县|镇|乡|村|路|街|巷|弄|苑|府|城|湾|里)"
+_NAME = f"[{_cjk_except('的了在是把被给到从说我你他她们这那没不也都就还又很太')}A-Za-z0-9]"
+_SUFFIX = r"(?:街道|大道|胡同|小区|花园|家园|新村|公寓|广场|大厦|社区|[省市区县镇乡村路街巷弄苑府城湾里])"
 _PLACE = re.compile(
     rf"(?:{_NAME}{{1,10}}?{_SUFFIX})+"
     rf"(?:{_NAME}{{0,6}}?(?:\d+[号號][楼樓]|\d+[号號]院?|\d+[栋棟]|\d+幢|\d+[单單]元|\d+室|[一二三四五六七八九十]+期))*"
