@@ -239,3 +239,14 @@ def test_a_mistyped_lexicon_is_refused_with_what_is_wrong(tmp_path: Path, text: 
     lexicon.write_text(text, encoding="utf-8")
     with pytest.raises(ValueError, match=re.escape(message)):
         UrgentDetector.from_file(lexicon)
+
+
+def test_the_first_character_shortcut_knows_when_it_cannot_tell() -> None:
+    from nlu.urgent import _first_characters
+
+    assert _first_characters("(?:着火|失火)了?") == frozenset("着失")
+    assert _first_characters("(?<!消防)[煤燃]气泄漏") == frozenset("煤燃")
+    assert _first_characters("a?b") == frozenset("ab")  # an optional start lets the next one start
+    # Unknown starts, case-insensitive flags and patterns that may match nothing: no shortcut.
+    for pattern in (r"\w+火", "(?i)fire", "x*", "("):
+        assert _first_characters(pattern) is None, pattern
