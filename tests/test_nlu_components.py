@@ -240,3 +240,11 @@ def test_places_in_traditional_text_are_found_with_spans_into_it() -> None:
         entities = [e for e in extract_entities(text) if e["label"] == "place"]
         assert [e["text"] for e in entities] == [place]
         _spans_hold(text, entities)
+
+
+def test_phones_written_in_groups_are_found_and_scattered_digits_are_not_a_phone() -> None:
+    for text, phone in (("电话138 1234 5678", "138 1234 5678"), ("座机0571-88886666", "0571-88886666"),
+                        ("（021）12345678", "（021）12345678"), ("手机138.1234.5678", "138.1234.5678")):
+        assert [e["text"] for e in extract_entities(text) if e["label"] == "phone"] == [phone], text
+    # Seven digits and more in all, but no run of them: a date and an amount.
+    assert not [e for e in extract_entities("2023年3月5日花了1234元") if e["label"] == "phone"]
