@@ -42,7 +42,7 @@ PLACE_WORDS = re.compile(
     r"\d|[一二三四五六七八九十百]+(?:号|栋|幢|楼|层|单元|室|弄|巷|组|队)"
     r"|路|街|巷|弄|胡同|大道|街道|号|小区|社区|村|镇|乡|区|县|楼|栋|幢|单元|门口|门前|大门|东门|西门|南门|北门|广场|公园|"
     r"学校|小学|中学|大学|学院|幼儿园|医院|卫生院|诊所|附近|对面|旁边|隔壁|路口|交叉口|桥|站|码头|机场|商场|超市|市场|"
-    r"大厦|中心|花园|家园|公寓|苑|园|庄|府|湾|城|广场|车库|停车场|河|湖|江|山|工地|工业园|厂|店|酒店|宾馆|饭店|餐厅|银行|"
+    r"大厦|中心|花园|家园|公寓|苑|园|庄|府|湾|城|车库|停车场|河|湖|江|山|工地|工业园|厂|店|酒店|宾馆|饭店|餐厅|银行|"
     r"政府|派出所|楼下|楼上|院|地铁|公交"
     r"|\b(?:road|rd|street|st|avenue|ave|lane|district|building|park|station|square|village|community)\b",
     re.IGNORECASE,
@@ -64,24 +64,18 @@ def bare(text: str) -> str:
     return to_simplified(_TRIM.sub("", text.strip())).lower()
 
 
-def typed_action(text: str) -> str | None:
-    """"submit" or "cancel" when the whole message is one of the buttons' words, else None."""
+def typed_label(text: str) -> str | None:
+    """The action of a button whose label (or, for 提交 and 取消, one of its words) is the whole
+    message ("status:NUMBER" for a typed 查看 NUMBER), else None."""
+    found = STATUS_LABEL.match(text.strip())
+    if found:
+        return f"status:{found.group(1)}"
     word = bare(text)
     if word in SUBMIT_WORDS:
         return "submit"
     if word in CANCEL_WORDS:
         return "cancel"
-    return None
-
-
-def typed_label(text: str) -> str | None:
-    """The action of a button whose label is the whole message ("status:NUMBER" for a typed
-    查看 NUMBER), else None."""
-    word = bare(text)
-    found = STATUS_LABEL.match(text.strip())
-    if found:
-        return f"status:{found.group(1)}"
-    return LABELS.get(word) or typed_action(text)
+    return LABELS.get(word)
 
 
 def place_answer(text: str, found_place: bool) -> str:
