@@ -93,7 +93,8 @@ _PLACE = re.compile(
 # A place starts after these words, not with them: the pattern cannot tell "反映某某路" from a name.
 # Requests (希望城管…, 建议市里…, 请市政府…) and times (昨天小区…, 前天夜里) are not part of a name either.
 _PLACE_BREAK = re.compile(
-    r"反映|来电|市民|群众|投诉|举报|咨询|请问|关于|位于|附近|门口|旁边|地址|称|住|过马路|马路|希望|建议|另外|还有|要求|请|"
+    r"反映|来电|市民|群众|投诉|举报|咨询|请问|关于|位于|附近|门口|旁边|楼下|楼上|对面|隔壁|地址|称|住|过马路|马路|希望|建议|另外|"
+    r"还有|要求|请|"
     r"市里|区里|县里|镇里|村里|管一管|管管|公交|坐|乘|今天|昨天|前天|明天|每天|天天|今晚|昨晚|晚上|夜里|凌晨|早上|上午|下午|中午"
 )
 _PLACE_STOP = re.compile(

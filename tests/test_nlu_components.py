@@ -90,6 +90,7 @@ def test_places_do_not_swallow_requests_pronouns_times_or_bus_routes() -> None:
 
     assert places("我家小区门口的路灯坏了，地址是幸福小区南门") == ["幸福小区"]
     assert places("另外建议市里管一管人民路10号的占道") == ["人民路10号"]
+    assert places("我家楼下幸福路12号的烧烤店") == ["幸福路12号"] and places("对面光明路3号在施工") == ["光明路3号"]
     for text in ("希望城管来看看", "希望市里重视", "请市政府关注", "我们小区停水", "老板跑路了", "建议公交28路加密班次",
                  "昨天小区里停电", "前天夜里很吵"):
         assert places(text) == [], text
