@@ -72,11 +72,11 @@ def train(
     settings = _settings()
     if topic_col and department_col:
         fail("give --topic-col or --department-col, not both", 2)
+    nlu = nlu_settings(settings.config)
     extra = []
     if from_csv is not None:
         if not (type_col or topic_col or department_col):
             fail("--from-csv needs at least one label column: --type-col, --topic-col or --department-col", 2)
-        nlu = nlu_settings(settings.config)
         codes = [d.code for d in nlu.departments]
         data_dir = PROJECT_ROOT / nlu.pipeline.data_dir
         topics = {d.topic for d in nlu.departments} | {e.topic for e in load_project_examples(data_dir) if e.topic}
@@ -92,7 +92,7 @@ def train(
     try:
         with _progress() as progress:
             task = progress.add_task("training", total=TRAIN_STEPS)
-            trained = train_default(nlu_settings(settings.config), PROJECT_ROOT, extra,
+            trained = train_default(nlu, PROJECT_ROOT, extra,
                                     step=lambda text, n: progress.update(task, description=text, advance=n))
     except ValueError as err:  # e.g. a label column whose values name one class only
         fail(str(err), 2)
