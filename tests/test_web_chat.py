@@ -184,3 +184,28 @@ def test_web_chat_in_headless_chromium_survives_a_reload_keeps_refused_text_and_
         page.screenshot(path=str(ARTIFACTS / "web_chat_rated.png"), full_page=True)
         browser.close()
     assert hotline_sqlite.tickets.get(number).state == State.closed
+
+
+def submit_complaint(client: TestClient, text: str, place: str) -> str:
+    """One citizen's complaint through the chat, every message and button with the page-chosen ids
+    `collide-*`, as a page that numbers its own messages would send them."""
+    serial = [0]
+    reply = client.post("/chat/api/events", json={"id": "collide-x", "kind": "text", "text": text}).json()["replies"][0]
+    if "在哪里" in reply["text"]:
+        reply = client.post("/chat/api/events", json={"id": "collide-p", "kind": "text", "text": place}).json()["replies"][0]
+    data = next(b["data"] for row in reply["buttons"] for b in row if b["data"].startswith("c:submit:"))
+    done = client.post("/chat/api/events", json={"id": "collide-s", "kind": "button", "data": data}).json()
+    return str(done["replies"][1]["text"].split("工单号：")[1].split("\n")[0])
+
+
+def test_two_chat_sessions_sending_the_same_event_id_each_get_their_own_ticket(hotline: App) -> None:
+    first, second = TestClient(create_app(hotline)), TestClient(create_app(hotline))
+    first.get("/chat")
+    second.get("/chat")
+    one = submit_complaint(first, COMPLAINT, "幸福小区5栋")
+    two = submit_complaint(second, "解放路上的烧烤摊每天半夜油烟很大，噪音扰民", "解放路88号")
+    assert one != two
+    assert "烧烤" in hotline.tickets.get(two).text and "漏水" in hotline.tickets.get(one).text
+    # Each citizen sees only their own ticket.
+    mine = second.post("/chat/api/events", json={"id": "q1", "kind": "text", "text": f"/status {one}"}).json()
+    assert "没有找到" in mine["replies"][0]["text"]

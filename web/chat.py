@@ -9,6 +9,7 @@ which is the citizen's identity on this channel. The conversation is kept on the
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import secrets
 import uuid
 from collections.abc import Callable, Coroutine
@@ -93,13 +94,20 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
             raise HTTPException(status_code=401, detail="no chat session: open /chat first")
         return value
 
+    def scoped(session: str, event_id: str) -> str:
+        """The page's id for a message, made unique to its session: the page chooses it, so two
+        sessions may send the same one, and an unscoped id would file the second citizen's message as
+        the first's (and show them its ticket). The session's digest keeps it within the 120 characters
+        that the update and ticket tables hold."""
+        return f"{hashlib.sha256(session.encode()).hexdigest()[:24]}:{event_id}"
+
     def lock_of(session: str) -> asyncio.Lock:
         return locks[hash(session) % len(locks)]
 
     async def respond(session: str, event: Event, shown: str | None = None, pressed: str | None = None) -> dict[str, Any]:
         """Handle one event; `shown` is how the page showed the citizen's message (None: not shown)."""
         async with lock_of(session):
-            if not await asyncio.to_thread(store.claim_update, CHANNEL, f"{session}:{event.event_id}"):
+            if not await asyncio.to_thread(store.claim_update, CHANNEL, event.event_id):
                 return {"replies": [], "toast": None, "alert": False, "keep_input": False, "duplicate": True}
             state = await asyncio.to_thread(store.load, CHANNEL, "user", session) or {}
             log = await asyncio.to_thread(log_store.load, session)
@@ -127,7 +135,8 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
     @chat.post("/api/events")
     async def post_event(body: ChatEvent, hotline_chat: str | None = Cookie(default=None)) -> dict[str, Any]:
         session = session_of(hotline_chat)
-        common: dict[str, Any] = {"channel": CHANNEL, "user_id": session, "chat_id": session, "event_id": body.id}
+        common: dict[str, Any] = {"channel": CHANNEL, "user_id": session, "chat_id": session,
+                                  "event_id": scoped(session, body.id)}
         if body.kind == "button":
             event = Event(kind="button", data=body.data, **common)
             return await respond(session, event, pressed=body.message or None)
@@ -146,7 +155,8 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
             log = await asyncio.to_thread(log_store.load, session)
             state = await asyncio.to_thread(store.load, CHANNEL, "user", session) or {}
             if not log["messages"]:
-                welcome = Event(channel=CHANNEL, user_id=session, chat_id=session, event_id="start", kind="command",
+                welcome = Event(channel=CHANNEL, user_id=session, chat_id=session, event_id=scoped(session, "start"),
+                                kind="command",
                                 command="start", text="/start")
                 chat_log.record(log, await talk.handle(welcome, state), None, hotline.now())
                 await asyncio.to_thread(log_store.save, session, log, hotline.now())
@@ -171,7 +181,8 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
         name = f"{uuid.uuid4().hex}{suffix}"
         await asyncio.to_thread((uploads / name).write_bytes, content)
         ref = str((uploads / name).relative_to(hotline.settings.env.home))
-        event = Event(channel=CHANNEL, user_id=session, chat_id=session, event_id=f"photo:{name}", kind="photo",
+        event = Event(channel=CHANNEL, user_id=session, chat_id=session, event_id=scoped(session, f"photo:{name}"),
+                      kind="photo",
                       file_ref=ref)
         return await respond(session, event, shown=f"📷 {(photo.filename or name)[:80]}")
 
