@@ -27,7 +27,7 @@ app.command("classify")(nlu.classify)
 
 
 @app.callback()
-def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="log more")) -> None:
+def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="输出更多日志")) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
 
@@ -36,8 +36,8 @@ def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="log more"
 def init() -> None:
     """Create or upgrade the database schema and load departments and staff from config.yml."""
     hotline = get_app()
-    typer.echo(f"database ready: {hotline.engine.url.render_as_string(hide_password=True)}")
-    typer.echo(f"departments: {len(hotline.config.departments)}")
+    typer.echo(f"数据库就绪：{hotline.engine.url.render_as_string(hide_password=True)}")
+    typer.echo(f"承办单位：{len(hotline.config.departments)} 个")
 
 
 if __name__ == "__main__":  # pragma: no cover
