@@ -29,7 +29,7 @@ COLUMNS: list[tuple[str, str]] = [
 ]
 RATES = {"response_rate", "closure_rate", "on_time_rate", "satisfaction_rate", "rating_rate", "return_rate"}
 CHANNEL_LABELS = {"telegram": "Telegram", "web": "网页", "phone": "电话", "demo": "演示", "cli": "命令行",
-                  "wechat": "微信", "email": "电子邮件", "letter": "信件", "visit": "来访"}
+                  "wechat": "微信", "open311": "Open311", "email": "电子邮件", "letter": "信件", "visit": "来访"}
 
 
 def channel_label(code: str) -> str:

@@ -19,11 +19,14 @@ _INPUT = [
     (re.compile(r"role (\w+) belongs to the hotline centre"), "角色 {0} 属于热线中心，不能指定 --department。"),
     (re.compile(r"the message is empty"), "诉求内容为空，请填写 --text。"),
     (re.compile(r"the name must not be empty"), "姓名不能为空。"),
+    (re.compile(r"an API key named '([^']*)' already exists"), "名为“{0}”的 API 密钥已存在。"),
+    (re.compile(r"the key's name must not be empty"), "密钥名称不能为空。"),
     (re.compile(r"username or Telegram id already belongs"), "该登录名或 Telegram id 已被他人使用。"),
 ]
 _MISSING = [
     (re.compile(r"no active staff member with id (\d+)"), "没有在职的工作人员 #{0}（见 hotline staff list）。"),
     (re.compile(r"no staff member with username '([^']*)'"), "没有登录名为“{0}”的工作人员。"),
+    (re.compile(r"no API key named '([^']*)'"), "没有名为“{0}”的 API 密钥（见 hotline apikey list）。"),
 ]
 
 
