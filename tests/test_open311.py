@@ -95,6 +95,9 @@ def test_posting_needs_a_live_key_and_the_required_fields(base: str, hotline: Ap
     assert bad_lat.status_code == 400 and "lat" in bad_lat.json()[0]["description"]
     with Session(hotline.engine) as session:
         assert session.exec(select(Open311Request)).all() == []  # refused requests leave nothing behind
+    created = ET.fromstring(post(base, "xml", **{**fields, "api_key": key}).content)  # FixMyStreet posts to .xml
+    assert created.tag == "service_requests" and created.findtext("request/service_request_id", "").startswith("2026")
+    assert created.find("request/account_id") is not None
     ApiKeys(hotline.engine).revoke("fixmystreet", hotline.now())
     assert post(base, **{**fields, "api_key": key}).status_code == 403
 
