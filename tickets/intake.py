@@ -43,6 +43,10 @@ class Submission:
     location: str | None = None
     attachments: Sequence[tuple[str, str]] = ()  # (kind, ref)
     to_dispatcher: bool = False  # the citizen did not know the department: a dispatcher routes it
+    # Stays `new`, unrouted and unannounced: it is settled at first contact in the same unit of work
+    # (a direct answer from the knowledge base, an emergency transfer); the department predicted or
+    # chosen is kept for the statistics of direct answers.
+    hold: bool = False
 
 
 def get_or_create_citizen(session: Session, ref: CitizenRef, now: datetime) -> Citizen:
@@ -115,7 +119,7 @@ def create_ticket(
         external_message_id=submission.external_message_id,
         citizen_id=citizen.id,  # type: ignore[arg-type]
         type=ticket_type,
-        department_code=department if routed else None,
+        department_code=department if routed or (submission.hold and department) else None,
         topic=prediction.topic,
         text=text,
         summary=summarise(text),
@@ -137,7 +141,7 @@ def create_ticket(
     session.add(Message(citizen_id=citizen.id, ticket_id=ticket.id, channel=submission.channel, direction="in", text=text, at=now))  # type: ignore[arg-type]
     for kind, ref in submission.attachments:
         session.add(Attachment(ticket_id=ticket.id, kind=kind, ref=ref, at=now))  # type: ignore[arg-type]
-    if routed:
+    if routed and not submission.hold:
         assert department is not None
         transitions.assign(session, ticket, department, SYSTEM, now, policy)
     return ticket

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 19:54:36.857354
+Create Date: 2026-12-07 14:59:21.289128
 """
 from __future__ import annotations
 
@@ -189,6 +189,8 @@ def upgrade() -> None:
     sa.Column('answered_on_time', sa.Boolean(), nullable=True),
     sa.Column('closed_at', tickets.timeutil.UTCDateTime(timezone=True), nullable=True),
     sa.Column('close_reason', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('kb_entry_id', sa.Integer(), nullable=True),
+    sa.Column('transferred_to', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
     sa.Column('rating', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=True),
     sa.Column('rated_at', tickets.timeutil.UTCDateTime(timezone=True), nullable=True),
     sa.Column('rating_comment', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
