@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-07 14:59:21.289128
+Create Date: 2026-12-07 15:02:12.898859
 """
 from __future__ import annotations
 
@@ -245,6 +245,22 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_message_citizen_id'), ['citizen_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_message_ticket_id'), ['ticket_id'], unique=False)
 
+    op.create_table('nlu_correction',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('field', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('from_value', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('to_value', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('actor_kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('at', tickets.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('nlu_correction', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_nlu_correction_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_nlu_correction_ticket_id'), ['ticket_id'], unique=False)
+
     op.create_table('notice',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -319,6 +335,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_notice_pending')
 
     op.drop_table('notice')
+    with op.batch_alter_table('nlu_correction', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_nlu_correction_ticket_id'))
+        batch_op.drop_index(batch_op.f('ix_nlu_correction_at'))
+
+    op.drop_table('nlu_correction')
     with op.batch_alter_table('message', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_message_ticket_id'))
         batch_op.drop_index(batch_op.f('ix_message_citizen_id'))
