@@ -74,6 +74,10 @@ def test_services_are_the_departments_of_config(base: str, hotline: App) -> None
     assert get(base, "services/housing.json").json() == {"service_code": "housing", "attributes": []}
     definition = ET.fromstring(get(base, "services/housing.xml").content)
     assert definition.tag == "service_definition" and definition.findtext("service_code") == "housing"
+    found = httpx.get(f"{base}/open311/discovery.json", timeout=20).json()
+    assert found["endpoints"][0]["url"] == f"{base}{V2}" and "text/xml" in found["endpoints"][0]["formats"]
+    discovery = ET.fromstring(httpx.get(f"{base}/open311/discovery.xml", timeout=20).content)
+    assert discovery.findtext("endpoints/endpoint/specification") == "http://wiki.open311.org/GeoReport_v2"
     missing = get(base, "services/nowhere.json")
     assert missing.status_code == 404 and missing.json()[0]["code"] == 404
 

@@ -21,6 +21,8 @@ from tickets.open311 import Open311Desk, PublicRequest, Query, Report
 
 PREFIX = "/open311/v2"
 MEDIA = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
+FORMAT_TYPES = ("application/json", "text/xml")
+CHANGESET = "2026-12-07T00:00:00Z"  # when this endpoint's shape last changed (discovery's changeset)
 # Root and item element of each XML answer, as the specification names them.
 XML_NAMES = {"services": ("services", "service"), "requests": ("service_requests", "request"),
              "errors": ("errors", "error")}
@@ -121,6 +123,31 @@ def router(hotline: App) -> APIRouter:
             return error(err.code, err.description, fmt)
         except DomainError as err:
             return error(400, str(err), fmt)
+
+    @routes.get("/open311/discovery.{fmt}")
+    def discovery(request: Request, fmt: str) -> Response:
+        """The specification's service discovery: where the GeoReport v2 endpoint is and what it speaks."""
+
+        def run() -> Response:
+            endpoint = {"specification": "http://wiki.open311.org/GeoReport_v2", "url": str(request.base_url).rstrip("/")
+                        + PREFIX, "changeset": CHANGESET, "type": "production", "formats": list(FORMAT_TYPES)}
+            city = hotline.config.city.name
+            found = {"changeset": CHANGESET, "contact": f"{city}12345市民服务热线", "key_service": "hotline apikey add",
+                     "endpoints": [endpoint]}
+            if fmt == "json":
+                return answer(found, fmt, "services")
+            root = ET.Element("discovery")
+            for key in ("changeset", "contact", "key_service"):
+                ET.SubElement(root, key).text = str(found[key])
+            element = ET.SubElement(ET.SubElement(root, "endpoints"), "endpoint")
+            for key in ("specification", "url", "changeset", "type"):
+                ET.SubElement(element, key).text = str(endpoint[key])
+            formats = ET.SubElement(element, "formats")
+            for media in FORMAT_TYPES:
+                ET.SubElement(formats, "format").text = media
+            return Response(ET.tostring(root, encoding="utf-8", xml_declaration=True), media_type=MEDIA["xml"])
+
+        return guarded(fmt, run)
 
     @routes.get(PREFIX + "/services.{fmt}")
     def list_services(fmt: str) -> Response:
