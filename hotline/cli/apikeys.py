@@ -8,7 +8,8 @@ from hotline.cli.common import FORMAT_OPTION, Format, emit_json, get_app, handle
 from tickets.apikeys import ApiKeys
 from tickets.open311_models import ApiKey
 
-app = typer.Typer(help="Open311 客户端应用的 API 密钥：add 新建、list 列出、revoke 吊销。", no_args_is_help=True)
+app = typer.Typer(help="API keys of the client apps that file requests through Open311: add, list, revoke.",
+                  no_args_is_help=True)
 
 
 def _keys() -> ApiKeys:
