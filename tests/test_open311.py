@@ -4,6 +4,7 @@ and errors, a GeoReport client library (georeport) reading JSON and XML, and `ho
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import timedelta
@@ -12,17 +13,21 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 import hotline.cli.common as cli_common
 from hotline.bootstrap import App
 from hotline.cli.main import app as cli
+from hotline.passwords import hash_password
 from tests.browser import served
 from tests.conftest import PROJECT, FakeClock
 from tests.factories import people, submit
 from tickets.apikeys import ApiKeys
+from tickets.directory import Directory
 from tickets.open311_models import Open311Request
+from web.app import create_app
 
 V2 = "/open311/v2"
 TEXT = "锦绣花园小区物业乱收费，我叫王建国，电话13812345678，3号楼2单元501室"
@@ -119,6 +124,15 @@ def test_a_request_becomes_a_routed_ticket_and_reads_back_without_personal_data(
     assert ticket.channel == "open311" and ticket.department_code == "housing" and ticket.state == "assigned"
     assert ticket.type == hotline.classifier.classify(TEXT).type  # the NLU decides the type
     assert ticket.location == "26.074500,119.296500" and ticket.contact_phone == "13812345678"
+    secret = hash_password("housing-pass-1")
+    Directory(hotline.engine).add("住建局小李", "staff", "housing", username="housing1", password_hash=secret)
+    workbench = TestClient(create_app(hotline))
+    workbench.post("/login", data={"username": "housing1", "password": "housing-pass-1"}, follow_redirects=False)
+    page = workbench.get(f"/workbench/ticket/{number}").text
+    photo = re.search(r'href="(/workbench/attachment/\d+)"', page)
+    assert photo and "26.074500,119.296500" in page  # staff see the point and the client's photo
+    opened = workbench.get(photo.group(1), follow_redirects=False)
+    assert opened.status_code == 303 and opened.headers["location"] == "https://example.org/p/1.jpg"
     assert number in created["service_notice"] and "市住房和城乡建设局" in created["service_notice"]
 
     one = get(base, f"requests/{number}.json")

@@ -110,12 +110,17 @@ class Open311Desk:
         # The citizen is one person of one client app: their account there, else their e-mail, phone or device.
         who = report.account_id or report.email or report.phone or report.device_id or token
         name = "".join(part for part in (report.last_name, report.first_name) if part) or None
-        location = (report.address_string or "").strip() or f"{report.lat:.6f},{report.long:.6f}"
+        point = f"{report.lat:.6f},{report.long:.6f}" if report.lat is not None and report.long is not None else ""
+        address = (report.address_string or "").strip()
+        location = f"{address}（{point}）" if address and point else address or point
+        # The client's photo is a public URL: staff open it from the workbench like a channel's photo.
+        media = report.media_url.strip() if report.media_url else ""
+        photos = [("photo", media)] if media.startswith(("https://", "http://")) and len(media) <= 300 else []
         submission = Submission(
             channel=CHANNEL, external_message_id=token,
             citizen=CitizenRef(CHANNEL, f"{key.id}:{who}"[:80], name=_clip(name, 100), phone=_clip(report.phone, 40)),
             text=report.description, department=report.service_code, phone=_clip(report.phone, 40),
-            location=location[:200],
+            location=location[:200], attachments=photos,
         )
         try:
             return self.tickets.submit(submission, now).ticket
