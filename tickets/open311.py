@@ -162,28 +162,30 @@ class Open311Desk:
             into_ids = {t.merged_into_id for t, _ in rows if t.merged_into_id}
             merged_into = {t.id: t.number for t in session.exec(select(Ticket).where(col(Ticket.id).in_(into_ids)))} \
                 if into_ids else {}
-        return [self._public(ticket, row, answers.get(ticket.id), merged_into) for ticket, row in rows]  # type: ignore[arg-type]
+        names = {d.code: d.name for d in self.tickets.departments()}
+        return [_public(ticket, row, answers.get(ticket.id), merged_into, names) for ticket, row in rows]  # type: ignore[arg-type]
 
-    def _public(self, ticket: Ticket, row: Open311Request, answer: str | None, merged_into: dict[int, str]
-                ) -> PublicRequest:
-        department = self.tickets.department_name(ticket.department_code) if ticket.department_code else None
-        return PublicRequest(
-            service_request_id=ticket.number,
-            status="closed" if ticket.state in CLOSED else "open",
-            status_notes=status_notes(ticket, department, answer, merged_into.get(ticket.merged_into_id or 0)),
-            service_name=self.tickets.department_name(row.service_code),
-            service_code=row.service_code,
-            description=mask_personal(ticket.text),
-            agency_responsible=department,
-            service_notice=None,
-            requested_datetime=ticket.created_at,
-            updated_datetime=ticket.updated_at,
-            expected_datetime=ticket.answer_due if ticket.state not in CLOSED else None,
-            address=mask_personal(row.address_string) if row.address_string else None,
-            lat=row.lat,
-            long=row.long,
-            media_url=row.media_url,
-        )
+
+def _public(ticket: Ticket, row: Open311Request, answer: str | None, merged_into: dict[int, str],
+            names: dict[str, str]) -> PublicRequest:
+    department = names.get(ticket.department_code, ticket.department_code) if ticket.department_code else None
+    return PublicRequest(
+        service_request_id=ticket.number,
+        status="closed" if ticket.state in CLOSED else "open",
+        status_notes=status_notes(ticket, department, answer, merged_into.get(ticket.merged_into_id or 0)),
+        service_name=names.get(row.service_code, row.service_code),
+        service_code=row.service_code,
+        description=mask_personal(ticket.text),
+        agency_responsible=department,
+        service_notice=None,
+        requested_datetime=ticket.created_at,
+        updated_datetime=ticket.updated_at,
+        expected_datetime=ticket.answer_due if ticket.state not in CLOSED else None,
+        address=mask_personal(row.address_string) if row.address_string else None,
+        lat=row.lat,
+        long=row.long,
+        media_url=row.media_url,
+    )
 
 
 def status_notes(ticket: Ticket, department: str | None, answer: str | None, merged_into: str | None) -> str:
