@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from nlu.config import PipelineConfig
+from nlu.config import EncoderName, PipelineConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config.yml"
@@ -111,8 +111,22 @@ class LearningConfig(Strict):
         return value
 
 
+class SimilarConfig(Strict):
+    """Similar-message search (tickets/similar.py)."""
+
+    days: int = Field(30, ge=1)  # open tickets created in the last N days are candidates
+    # Cosine at or above which a candidate is flagged a duplicate, per encoder (`none`: the lexical
+    # fallback). Calibrated on tests/data/paraphrases.yml: each encoder's scores live on their own scale.
+    duplicate_threshold: dict[EncoderName, float] = {"use": 0.62, "e5": 0.93, "none": 0.19}
+
+
 class NluConfig(Strict):
     backend: Literal["builtin", "rasa", "keywords"] = "builtin"
+    # The sentence encoder for similar search and the classifier's meaning features (nlu/encoder.py);
+    # where its package cannot be imported the hotline runs as `none`, with one warning.
+    encoder: EncoderName = "use"
+    encoder_threads: int = Field(2, ge=1, le=64)
+    similar: SimilarConfig = SimilarConfig()
     rasa_url: str = "http://127.0.0.1:5005"
     type_threshold: float = Field(0.45, ge=0, le=1)
     department_threshold: float = Field(0.35, ge=0, le=1)
