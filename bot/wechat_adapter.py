@@ -38,7 +38,7 @@ def event_id(message: Any) -> str:
     """Unique per message and per citizen: the MsgId, or for an event (which has none) its kind and
     time, as WeChat's documentation advises for telling its retries apart."""
     if getattr(message, "type", "") == "event":
-        return f"{message.source}:{message.event}:{message.time}"
+        return f"{message.source}:{message.event}:{message.time}:{getattr(message, 'key', '') or ''}"[:120]
     return f"{message.source}:{message.id}"
 
 
@@ -68,6 +68,9 @@ def to_event(message: Any, file_ref: str | None = None) -> Event | None:
     if kind == "event":
         if message.event in ("subscribe", "subscribe_scan"):
             return Event(kind="command", command="start", text="/start", **common)
+        if message.event == "click" and message.key:
+            # A custom menu item whose key is a chat word (我的工单, 使用说明) acts as if typed.
+            return Event(kind="text", text=str(message.key), **common)
         return None
     return Event(kind="other", **common)
 

@@ -24,6 +24,7 @@ from wechatpy.crypto import WeChatCrypto
 from bot import choices
 from bot.store import BotStore
 from hotline.bootstrap import App, bootstrap
+from hotline.settings import ConfigError, load_environment
 from tests.conftest import PROJECT, FakeClock, make_settings
 from tests.factories import people
 from tests.wechat_api_server import APPID, SECRET, WeChatApiServer
@@ -185,6 +186,10 @@ def test_a_number_without_choices_or_out_of_range_gets_a_clear_answer(wechat: We
     assert "请确认" in wechat.say("１")  # a full-width digit is the same number
 
 
+def test_without_wechat_token_there_is_no_wechat_route(hotline_sqlite: App) -> None:
+    assert TestClient(create_app(hotline_sqlite)).get("/wechat").status_code == 404
+
+
 def test_bad_signature_and_stale_timestamp_are_refused(wechat: WeChat, clock: FakeClock) -> None:
     good = wechat.query()
     assert wechat.client.get("/wechat", params=good | {"echostr": "4242"}).text == "4242"
@@ -225,6 +230,8 @@ def test_subscribe_is_welcomed_and_unsubscribe_drops_the_draft(hotline: App, wec
     welcome = wechat.reply(wechat.post(wechat.xml(CITIZEN, "event", Event="subscribe", EventKey="")))
     assert "市民服务热线" in welcome and "个人信息" in welcome
     assert "发生在哪里" in wechat.say(COMPLAINT)
+    # A custom menu item keyed 我的工单 answers as the typed words do.
+    assert "还没有提交过" in wechat.reply(wechat.post(wechat.xml(CITIZEN, "event", Event="CLICK", EventKey="我的工单")))
     assert wechat.reply(wechat.post(wechat.xml(CITIZEN, "event", Event="unsubscribe"))) == ""
     assert BotStore(hotline.engine).load("wechat", "user", CITIZEN) is None
 
@@ -307,3 +314,16 @@ def test_a_citizen_who_unsubscribed_is_not_retried_for_ever(hotline: App, wechat
     with Session(hotline.engine) as session:
         notice = session.exec(select(Notice).where(Notice.recipient_kind == "citizen")).one()
     assert notice.sent_at is not None and server.texts_to(CITIZEN) == []
+
+
+@pytest.mark.parametrize(("environ", "key"), [
+    ({"WECHAT_TOKEN": "hotlinetoken"}, "WECHAT_APPID"),
+    ({"WECHAT_TOKEN": "hotlinetoken", "WECHAT_APPID": APPID}, "WECHAT_SECRET"),
+    ({"WECHAT_TOKEN": "a b", "WECHAT_APPID": APPID, "WECHAT_SECRET": SECRET}, "WECHAT_TOKEN"),
+    ({"WECHAT_TOKEN": "hotlinetoken", "WECHAT_APPID": APPID, "WECHAT_SECRET": SECRET, "WECHAT_AES_KEY": "short"},
+     "WECHAT_AES_KEY"),
+])
+def test_wechat_settings_name_the_bad_key(environ: dict[str, str], key: str) -> None:
+    with pytest.raises(ConfigError, match=f"^{key}:"):
+        load_environment(environ)
+    assert load_environment({}).wechat is None  # no WECHAT_TOKEN: no /wechat
