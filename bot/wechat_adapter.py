@@ -30,6 +30,7 @@ from hotline.wechat_client import WeChatSender, pieces
 log = logging.getLogger(__name__)
 CHANNEL = "wechat"
 WORKING = "您的消息已收到，正在处理，稍后会在这里回复您。"
+FAILED = "抱歉，系统暂时出现故障，这条消息没有处理成功，请稍后重新发送。紧急情况请直接拨打 110、119 或 120。"
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 PHOTO_SECONDS = 2.0  # a picture WeChat's server is slow to hand over stays a link (within the 5 s)
 
@@ -103,6 +104,10 @@ class WeChatChannel:
             self.late.add(task)
             task.add_done_callback(lambda done: self.send_late(done, str(message.source)))
             return WORKING
+        except Exception:
+            # The message is claimed, so WeChat's retries would get nothing: say so now.
+            log.exception("WeChat message %s failed", key)
+            return FAILED
         first, *rest = pieces(text)
         if rest and self.sender is not None:  # too long for one reply: the rest follows at once
             self.follow(self.sender.send, str(message.source), "\n".join(rest))
@@ -134,12 +139,13 @@ class WeChatChannel:
     def send_late(self, task: asyncio.Task[str], openid: str) -> None:
         """An answer that missed the passive reply goes out as a customer-service message."""
         self.late.discard(task)
-        if task.cancelled() or task.exception() is not None:
+        if self.sender is None or task.cancelled():
+            return
+        if task.exception() is not None:
             log.error("a WeChat message of %s failed after its passive reply", openid[:8], exc_info=task.exception())
-            return
-        if not task.result() or self.sender is None:
-            return
-        self.follow(self.sender.send, openid, task.result())
+            self.follow(self.sender.send, openid, FAILED)
+        elif task.result():
+            self.follow(self.sender.send, openid, task.result())
 
     def follow(self, send: Any, openid: str, text: str) -> None:
         """Send a customer-service message without holding up the passive reply."""

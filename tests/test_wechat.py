@@ -23,8 +23,10 @@ from wechatpy.crypto import WeChatCrypto
 
 from bot import choices
 from bot.store import BotStore
+from bot.wechat_adapter import FAILED
 from hotline.bootstrap import App, bootstrap
 from hotline.settings import ConfigError, load_environment
+from tests.botapi_server import free_port
 from tests.conftest import PROJECT, FakeClock, make_settings
 from tests.factories import people
 from tests.wechat_api_server import APPID, SECRET, WeChatApiServer
@@ -327,3 +329,23 @@ def test_wechat_settings_name_the_bad_key(environ: dict[str, str], key: str) -> 
     with pytest.raises(ConfigError, match=f"^{key}:"):
         load_environment(environ)
     assert load_environment({}).wechat is None  # no WECHAT_TOKEN: no /wechat
+
+
+def test_a_message_that_fails_is_answered_with_an_apology_not_silence(
+    tmp_path: Path, database_url: str, clock: FakeClock, server: WeChatApiServer
+) -> None:
+    """The NLU backend is down (a Rasa URL nobody listens on): the claimed message gets a Chinese
+    apology, since WeChat's retries of it would get nothing."""
+    config = yaml.safe_load((PROJECT / "config.yml").read_text(encoding="utf-8"))
+    config["nlu"]["rasa_url"] = f"http://127.0.0.1:{free_port()}"
+    (tmp_path / "config.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    settings = wechat_settings(tmp_path, database_url, server, HOTLINE_CONFIG=str(tmp_path / "config.yml"),
+                               HOTLINE_NLU_BACKEND="rasa")
+    app = bootstrap(settings, clock=clock)
+    try:
+        with TestClient(create_app(app)) as client:
+            wechat = WeChat(client, clock)
+            assert wechat.say(COMPLAINT) == FAILED
+            assert app.tickets.find() == []
+    finally:
+        app.engine.dispose()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import PlainTextResponse, Response
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
@@ -57,7 +57,7 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
 
     @routes.post("/wechat")
     async def receive(request: Request, signature: str = "", timestamp: str = "", nonce: str = "",
-                      encrypt_type: str = "raw", msg_signature: str = Query(default="")) -> Response:
+                      encrypt_type: str = "raw", msg_signature: str = "") -> Response:
         check(signature, timestamp, nonce)
         body: bytes | str = await request.body()
         if len(body) > MAX_BODY:
