@@ -380,7 +380,7 @@ class Conversation:
             if len(event.text) > 200:
                 return Outcome([Reply("地址太长了，请只写地址（200 字以内）。")], keep_input=True)
             if not has_words(event.text) and not any(ch.isdigit() for ch in event.text):
-                return Outcome.say("请用文字输入地址，或点“跳过”。", [[{"text": "跳过", "data": f"c:skip:{draft['id']}"}]])
+                return Outcome.say("请用文字输入地址，或选择“跳过”。", [[{"text": "跳过", "data": f"c:skip:{draft['id']}"}]])
             text = event.text.strip()
             entities = (await self.predict(text, known)).entities
             answer = place_answer(text, any(str(e.get("label", "")).lower() in PLACE_LABELS for e in entities))

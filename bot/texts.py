@@ -62,12 +62,12 @@ ASK_PLACE_AGAIN = {
 }
 NO_LOCATION_BUTTON = "这里无法直接发送位置，请输入具体地址（如“某某区某某路12号”），或发送“跳过”。"
 NOTHING_TO_SKIP = "现在没有需要跳过的问题。"
-NO_RATING = "您目前没有待评价的工单。承办单位答复后，可点答复下方的按钮评价。"
-PICK_RATING = "请选择要评价的工单，再点其中的评价按钮："
+NO_RATING = "您目前没有待评价的工单。承办单位答复后，可在答复下方选择评价。"
+PICK_RATING = "请选择要评价的工单，再在其中选择评价："
 NOT_CHINESE = (
     "请用中文描述您的诉求；如需英文服务请致电{number}。\n"
     "Please describe your request in Chinese, or call {number} for help in English.\n"
-    "如仍要提交这条留言，请点下方按钮，派单员会阅读后处理。"
+    "如仍要提交这条留言，请选择下方的“仍然提交”，派单员会阅读后处理。"
 )
 INSIST = "仍然提交 / Submit anyway"
 NO_WORDS = "没有看到文字内容。请用文字描述您遇到的问题，例如：“XX小区门口的路灯坏了一个星期”。"
