@@ -93,6 +93,24 @@ class Ranking(Strict):
     bottom: int = Field(3, ge=0)
 
 
+class LearningConfig(Strict):
+    """The weekly challenger (hotline/learning.py): trained on the corrections the centre made,
+    promoted only if it beats the current model on the most recent of them, held out."""
+
+    enabled: bool = True
+    schedule: str = "sun 03:00"  # weekday and time in the city's zone
+    min_corrections: int = Field(20, ge=2)  # fewer say too little to judge a challenger on
+    holdout_share: float = Field(0.2, gt=0, lt=1)  # the most recent corrections, kept for judging
+    min_gain: float = Field(0.0, ge=0, le=1)  # how much better it must agree than the current model
+
+    @field_validator("schedule")
+    @classmethod
+    def _day_and_time(cls, value: str) -> str:
+        if not re.fullmatch(r"(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError(f"expected a weekday and a time such as 'sun 03:00', got {value!r}")
+        return value
+
+
 class NluConfig(Strict):
     backend: Literal["builtin", "rasa", "keywords"] = "builtin"
     rasa_url: str = "http://127.0.0.1:5005"
@@ -101,6 +119,7 @@ class NluConfig(Strict):
     max_chars: int = Field(2000, ge=50)
     keyword_prior_weight: float = Field(0.3, ge=0, le=1)
     pipeline: PipelineConfig = PipelineConfig()  # nlu/config.py documents every key and its default
+    learning: LearningConfig = LearningConfig()
 
 
 class BotConfig(Strict):

@@ -107,7 +107,9 @@ class Ticket(SQLModel, table=True):
     first_answered_at: datetime | None = _time()
     answered_on_time: bool | None = None
     closed_at: datetime | None = _time()
-    close_reason: str | None = Field(default=None, max_length=20)  # rated / unrated / dispatcher
+    close_reason: str | None = Field(default=None, max_length=20)  # states.CloseReason
+    kb_entry_id: int | None = None  # the knowledge-base entry a direct answer (直接答复) gave
+    transferred_to: str | None = Field(default=None, max_length=10)  # 110 / 119 / 120 (紧急转办)
     rating: str | None = Field(default=None, max_length=30)  # states.Rating
     rated_at: datetime | None = _time()
     rating_comment: str | None = None

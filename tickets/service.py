@@ -29,7 +29,7 @@ from tickets.intake import (
 from tickets.models import Citizen, Department, Notice, Reply, Staff, Ticket, TicketEvent
 from tickets.outbox import enqueue
 from tickets.routing import Classifier
-from tickets.states import ActorKind, Rating, Role, State
+from tickets.states import ActorKind, CloseReason, Rating, Role, State
 from tickets.text import MAX_TEXT_CHARS
 from tickets.timelimits import Policy
 from tickets.timeutil import ensure_aware, utcnow
@@ -122,7 +122,8 @@ class TicketService:
                         session, submission, self.classifier, self.policy, moment, set(self._active_departments(session)),
                         self.max_text_chars,
                     )
-                    self._notify_new(session, ticket, moment)
+                    if not submission.hold:
+                        self._notify_new(session, ticket, moment)
                     return SubmitResult(ticket, created=True)
             except IntegrityError:
                 # A concurrent submission of the same message (or the first ticket of the day,
@@ -287,6 +288,30 @@ class TicketService:
         with self.unit_of_work() as session:
             ticket, actor = self._ticket(session, number), self._staff(session, staff_id)
             transitions.close(session, ticket, actor, moment, note)
+            return ticket
+
+    def close_at_once(
+        self,
+        number: str,
+        reason: CloseReason | str,
+        *,
+        staff_id: int | None = None,
+        citizen_id: int | None = None,
+        entry_id: int | None = None,
+        service: str | None = None,
+        note: str | None = None,
+        now: datetime | None = None,
+    ) -> Ticket:
+        """Settle a `new` ticket at first contact (直接答复 or 紧急转办); by staff or by its citizen."""
+        moment = self._now(now)
+        try:
+            why = CloseReason(reason)
+        except ValueError as err:
+            raise InvalidInput(f"unknown close reason {reason!r}") from err
+        with self.unit_of_work() as session:
+            ticket = self._ticket(session, number)
+            actor = self._staff(session, staff_id) if staff_id is not None else citizen_actor(citizen_id or 0)
+            transitions.close_at_once(session, ticket, actor, moment, why, entry_id=entry_id, service=service, note=note)
             return ticket
 
     def auto_close(self, number: str, now: datetime | None = None) -> Ticket:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 19:54:36.857354
+Create Date: 2026-12-07 15:02:12.898859
 """
 from __future__ import annotations
 
@@ -189,6 +189,8 @@ def upgrade() -> None:
     sa.Column('answered_on_time', sa.Boolean(), nullable=True),
     sa.Column('closed_at', tickets.timeutil.UTCDateTime(timezone=True), nullable=True),
     sa.Column('close_reason', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('kb_entry_id', sa.Integer(), nullable=True),
+    sa.Column('transferred_to', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
     sa.Column('rating', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=True),
     sa.Column('rated_at', tickets.timeutil.UTCDateTime(timezone=True), nullable=True),
     sa.Column('rating_comment', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
@@ -242,6 +244,22 @@ def upgrade() -> None:
     with op.batch_alter_table('message', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_message_citizen_id'), ['citizen_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_message_ticket_id'), ['ticket_id'], unique=False)
+
+    op.create_table('nlu_correction',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('field', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('from_value', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('to_value', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('actor_kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('at', tickets.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('nlu_correction', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_nlu_correction_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_nlu_correction_ticket_id'), ['ticket_id'], unique=False)
 
     op.create_table('notice',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -317,6 +335,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_notice_pending')
 
     op.drop_table('notice')
+    with op.batch_alter_table('nlu_correction', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_nlu_correction_ticket_id'))
+        batch_op.drop_index(batch_op.f('ix_nlu_correction_at'))
+
+    op.drop_table('nlu_correction')
     with op.batch_alter_table('message', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_message_ticket_id'))
         batch_op.drop_index(batch_op.f('ix_message_citizen_id'))
