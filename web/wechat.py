@@ -35,6 +35,9 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
     settings = hotline.settings.env.wechat
     if settings is None:
         raise RuntimeError("the /wechat route needs WECHAT_TOKEN")
+    # Build the classifier now (its libraries take seconds to import), not within a citizen's 5 s;
+    # `hotline serve` also loads the built-in model before it listens.
+    hotline.classifier  # noqa: B018
     store = BotStore(hotline.engine)
     home = hotline.settings.env.home
     channel = WeChatChannel(conversation or Conversation(hotline), store, WeChatSender(settings, store),
