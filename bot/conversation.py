@@ -225,6 +225,8 @@ class Conversation:
             return Outcome.say(shares.get(step, texts.NO_DRAFT))
         if label == "skip" and step in (ASK_PLACE, ASK_PHONE):
             return self.next_question(state)
+        if label == "skip" and draft is None and state.get("foreign") is not None:
+            return await self.on_label(event, state, "insist")  # 跳过 the request to write in Chinese
         if draft is None:
             return Outcome.say(texts.NOTHING_TO_SKIP if label == "skip" else texts.NO_DRAFT)
         if label == "submit":

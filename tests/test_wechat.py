@@ -178,6 +178,14 @@ def test_words_submit_and_confirm_work_and_skip_passes_the_question(hotline: App
     assert "请确认" in wechat.say("跳过", openid=OTHER)
     assert "已受理" in wechat.say("确认", openid=OTHER)
     assert len(hotline.tickets.find()) == 2
+    # Every question before the card is skipped by 跳过: where, the callback number, writing in Chinese.
+    assert "发生在哪里" in wechat.say("楼下饭店油烟很大，请给我回电话")
+    assert "手机号码" in wechat.say("跳过")
+    assert "联系电话：未提供" in wechat.say("跳过")
+    assert "已受理" in wechat.say("提交")
+    assert "请用中文" in wechat.say("The street light outside my building is broken", openid=OTHER)
+    skipped = wechat.say("跳过", openid=OTHER)
+    assert "请确认" in skipped or "发生在哪里" in skipped
 
 
 def test_a_number_without_choices_or_out_of_range_gets_a_clear_answer(wechat: WeChat) -> None:
