@@ -96,7 +96,7 @@ class WeChatChannel:
         key = event_id(message)
         if not await asyncio.to_thread(self.store.claim_update, CHANNEL, key):
             last = await asyncio.to_thread(self.store.load, CHANNEL, "reply", str(message.source))
-            return str(last["text"]) if last and last.get("event") == key else None
+            return (pieces(str(last["text"]))[0] or None) if last and last.get("event") == key else None
         task = asyncio.create_task(self.process(message, key))
         try:
             text = await asyncio.wait_for(asyncio.shield(task), self.budget)

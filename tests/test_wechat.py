@@ -357,3 +357,21 @@ def test_a_message_that_fails_is_answered_with_an_apology_not_silence(
             assert app.tickets.find() == []
     finally:
         app.engine.dispose()
+
+
+def test_a_long_answer_arrives_in_pieces_with_the_rating_choices_last(
+    hotline: App, wechat: WeChat, server: WeChatApiServer
+) -> None:
+    wechat.say(COMPLAINT)
+    wechat.say("跳过")
+    number = ticket_number(wechat.say("提交"))
+    who = people(hotline)
+    if hotline.tickets.get(number).state == State.new:
+        hotline.tickets.assign(number, who["dispatcher"], "housing")
+    hotline.tickets.accept(number, who["housing_staff"])
+    answer = "经现场核查，" + "维修工程已安排，" * 120 + "请您留意。"
+    hotline.tickets.answer(number, who["housing_staff"], answer)
+    assert deliver_pending(hotline.engine, hotline.notifier, hotline.now())[1] == 0
+    texts = server.texts_to(CITIZEN)
+    assert len(texts) >= 2 and all(len(t.encode()) <= 2048 for t in texts)
+    assert "请您留意。" in "".join(texts) and "回复「1」满意" in texts[-1]
