@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from hotline.bootstrap import App
-from web import auth, chat, dashboard, public, workbench
+from web import auth, chat, dashboard, open311, public, workbench
 
 
 def create_app(hotline: App) -> FastAPI:
@@ -21,6 +21,7 @@ def create_app(hotline: App) -> FastAPI:
         from web import wechat
 
         api.include_router(wechat.router(hotline))
+    api.include_router(open311.router(hotline))
 
     @api.get("/healthz")
     def healthz() -> dict[str, str]:
