@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-07 15:35:16.853744
+Create Date: 2026-12-07 15:42:53.581238
 """
 from __future__ import annotations
 
