@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-07 15:42:53.581238
+Create Date: 2026-12-07 15:29:02.405218
 """
 from __future__ import annotations
 
