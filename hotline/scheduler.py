@@ -54,6 +54,9 @@ def job_specs(app: App) -> list[JobSpec]:
                 "weekly report to the leaders"),
         JobSpec("snapshot", "hotline.jobs:snapshot", CronTrigger(hour=config.snapshot_hour, minute=0, timezone=zone),
                 "nightly snapshot of the day's figures"),
+        JobSpec("housekeeping", "hotline.jobs:nightly_housekeeping",
+                CronTrigger(hour=config.snapshot_hour, minute=30, timezone=zone),
+                "delete expired and orphan chat photos, old rate counters and ended sessions"),
         JobSpec("startup", "hotline.jobs:startup", DateTrigger(started + timedelta(seconds=15), timezone=zone),
                 "once after start: sweep and snapshot catch-up"),
     ]
