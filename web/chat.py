@@ -40,6 +40,7 @@ TEMPLATES = Environment(
 )
 
 
+MAX_ID = 2**31 - 1  # notice ids are INTEGER columns: a larger `after` is a bad request, not a database error
 PRINTABLE = r"^[^\x00-\x1f\x7f]*$"  # ids and button data: a control character is refused (422), not cleaned
 
 
@@ -218,7 +219,7 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
         return await respond(session, event, shown=f"📷 {(photo.filename or name)[:80]}")
 
     @chat.get("/api/notices")
-    async def notices(after: int = Query(0, ge=0, le=2**63 - 1), hotline_chat: str | None = Cookie(default=None)) -> dict[str, Any]:
+    async def notices(after: int = Query(0, ge=0, le=MAX_ID), hotline_chat: str | None = Cookie(default=None)) -> dict[str, Any]:
         session = session_of(hotline_chat)
         citizen_id = await asyncio.to_thread(hotline.tickets.citizen_id, CHANNEL, session)
         found = await asyncio.to_thread(hotline.tickets.citizen_notices, citizen_id, after)
