@@ -43,10 +43,10 @@ class Limits:
         start, retry = _window(now, seconds)
         with Session(self.engine) as session:
             insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-            stmt = insert(RateCounter).values(key=key[:160], window=start, count=1)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["key", "window"], set_={"count": RateCounter.__table__.c["count"] + 1}  # type: ignore[attr-defined]
-            ).returning(RateCounter.__table__.c["count"])  # type: ignore[attr-defined]
+            column = RateCounter.__table__.c["count"]  # type: ignore[attr-defined]
+            stmt = insert(RateCounter).values(key=key[:160], window=start, count=1).on_conflict_do_update(
+                index_elements=["key", "window"], set_={"count": column + 1}
+            ).returning(column)
             count = int(session.execute(stmt).scalar_one())
             session.commit()
         return Verdict(count <= limit, count, 0 if count <= limit else retry)

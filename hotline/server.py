@@ -47,10 +47,10 @@ def webhook_secret(token: str) -> str:
 def add_webhook_route(api: FastAPI, application: Any, secret: str) -> None:
     from bot.telegram_adapter import feed_webhook
 
-    @api.post(WEBHOOK_PATH, include_in_schema=False)
+    @api.post(WEBHOOK_PATH, include_in_schema=False, response_model=None)
     async def telegram_webhook(
         request: Request, x_telegram_bot_api_secret_token: str | None = Header(default=None)
-    ) -> dict[str, bool]:
+    ) -> dict[str, bool] | JSONResponse:
         if x_telegram_bot_api_secret_token != secret:
             raise HTTPException(status_code=403, detail="wrong secret token")
         try:
