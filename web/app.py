@@ -26,6 +26,10 @@ def create_app(hotline: App) -> FastAPI:
     api.include_router(dashboard.router(hotline))
     api.include_router(public.router(hotline))
     api.include_router(workbench.router(hotline))
+    if hotline.settings.env.wechat is not None:  # WECHAT_TOKEN turns the Official Account's /wechat on
+        from web import wechat
+
+        api.include_router(wechat.router(hotline))
 
     @api.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -24,6 +24,8 @@ def serve(
     if load is not None:  # the built-in NLU model: load it now (training it first if missing), not on the first message
         load()
     bot = "Telegram bot on" if hotline.settings.env.telegram_token else "no TELEGRAM_TOKEN: web chat only"
+    if hotline.settings.env.wechat is not None:
+        bot += "; WeChat Official Account on /wechat"
     typer.echo(f"{hotline.config.city.name} 12345 hotline on http://{host}:{port}/chat  ({bot}; Ctrl-C stops)")
     from hotline.server import run_all  # uvicorn, FastAPI and the bot load only for serve
 
