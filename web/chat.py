@@ -29,6 +29,7 @@ from bot.events import Event
 from bot.store import BotStore
 from hotline.bootstrap import App
 from hotline.limits import Limits
+from tickets.text import clean
 from web import chat_log, photos
 from web.chat_log import ChatLog
 from web.edge import address_of
@@ -178,7 +179,7 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
             event = Event(kind="command", command=head[1:].lower(), args=args, text=body.text, **common)
         else:
             event = Event(kind="text", text=body.text, **common)
-        return await respond(session, event, shown=body.label or body.text)
+        return await respond(session, event, shown=clean(body.label or body.text))
 
     @chat.post("/api/resume")
     async def resume(hotline_chat: str | None = Cookie(default=None)) -> dict[str, Any]:
@@ -216,7 +217,7 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
         event = Event(channel=CHANNEL, user_id=session, chat_id=session, event_id=scoped(session, f"photo:{name}"),
                       kind="photo",
                       file_ref=ref)
-        return await respond(session, event, shown=f"📷 {(photo.filename or name)[:80]}")
+        return await respond(session, event, shown=f"📷 {clean(photo.filename or name)[:80]}")
 
     @chat.get("/api/notices")
     async def notices(after: int = Query(0, ge=0, le=MAX_ID), hotline_chat: str | None = Cookie(default=None)) -> dict[str, Any]:
