@@ -133,6 +133,19 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
             await asyncio.to_thread(log_store.save_with_state, session, log, state, now)
         return {"replies": replies, "toast": outcome.toast, "alert": outcome.alert, "keep_input": outcome.keep_input}
 
+    async def settle(session: str, state: dict[str, Any], log: dict[str, Any]) -> None:
+        """A draft already filed (its 提交 committed the ticket, then the answer was lost): finish it
+        as 提交 would, so a reload shows the number instead of a card to press again."""
+        draft = state.get("draft")
+        if not draft or not await asyncio.to_thread(hotline.tickets.filed, CHANNEL, draft["source"]):
+            return
+        event = Event(channel=CHANNEL, user_id=session, chat_id=session, kind="button",
+                      event_id=scoped(session, f"settle:{draft['id']}"), data=f"c:submit:{draft['id']}")
+        outcome = await talk.handle(event, state)
+        outcome.replies = [reply for reply in outcome.replies if not reply.edit]  # no pressed card to mark
+        chat_log.record(log, outcome, None, hotline.now())
+        await asyncio.to_thread(log_store.save_with_state, session, log, state, hotline.now())
+
     @chat.get("", response_class=HTMLResponse)
     def page(response: Response, hotline_chat: str | None = Cookie(default=None)) -> HTMLResponse:
         city = hotline.config.city
@@ -188,6 +201,7 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
         async with lock_of(session):
             log = await asyncio.to_thread(log_store.load, session)
             state = await asyncio.to_thread(store.load, CHANNEL, "user", session) or {}
+            await settle(session, state, log)
             if not log["messages"]:
                 welcome = Event(channel=CHANNEL, user_id=session, chat_id=session, event_id=scoped(session, "start"),
                                 kind="command",
