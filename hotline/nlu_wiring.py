@@ -55,6 +55,10 @@ class LazyPipeline:
         self.model = model
         self._pipeline: Pipeline | None = None
 
+    @property
+    def loaded(self) -> bool:
+        return self._pipeline is not None
+
     def load(self) -> Pipeline:
         if self._pipeline is None:
             self._pipeline = builtin_pipeline(self.settings, self.model)

@@ -2,14 +2,19 @@
 
 A notice is marked sent only after the notifier returned; one that fails stays pending with its
 next attempt pushed back (1 min, 2, 4, … capped at an hour), so nothing is lost. A crash between
-sending and marking can repeat one delivery; `deliver_pending` claims a notice by bumping its
-next attempt first, so two workers never send the same notice at the same time.
+sending and marking can repeat one delivery (the one in flight: Telegram offers no exactly-once).
+
+Claiming: a worker takes a small batch of due notices in one transaction, `SELECT … FOR UPDATE
+SKIP LOCKED` on PostgreSQL (rows another worker is claiming are passed over, not waited for;
+SQLite's BEGIN IMMEDIATE serialises the same transaction), and pushes their next attempt `CLAIM`
+ahead, so no other worker sees them as due while it sends. A worker killed mid-batch leaves its
+unsent claims to be picked up once the claim expires.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -48,17 +53,54 @@ def pending(engine: Engine, now: datetime, limit: int = 100) -> list[Notice]:
         return list(session.exec(query).all())
 
 
-def _claim(engine: Engine, notice: Notice, now: datetime) -> bool:
-    """Take the notice for this worker: only one claimant sees its update succeed."""
-    with Session(engine) as session:
-        result = session.execute(
-            update(Notice)
-            .where(Notice.id == notice.id, Notice.sent_at == None)  # type: ignore[arg-type]  # noqa: E711
-            .where(Notice.next_attempt_at == notice.next_attempt_at)  # type: ignore[arg-type]
-            .values(next_attempt_at=now + CLAIM)
+def claim(engine: Engine, now: datetime, limit: int) -> list[Notice]:
+    """Take up to `limit` due notices for this worker; no other worker gets them while it sends."""
+    with Session(engine, expire_on_commit=False) as session:
+        query = (
+            select(Notice)
+            .where(Notice.sent_at == None, Notice.next_attempt_at <= now)  # noqa: E711
+            .order_by(Notice.id)  # type: ignore[arg-type]
+            .limit(limit)
+            .with_for_update(skip_locked=True)
         )
+        notices = list(session.exec(query).all())
+        if notices:
+            session.execute(
+                update(Notice).where(Notice.id.in_([n.id for n in notices]))  # type: ignore[union-attr]
+                .values(next_attempt_at=now + CLAIM)
+            )
         session.commit()
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return notices
+
+
+BATCH = 50  # claimed at once: small, so a killed worker delays few notices by the claim
+
+
+def _batches(engine: Engine, now: datetime, limit: int) -> Iterator[list[Notice]]:
+    taken = 0
+    while taken < limit:
+        batch = claim(engine, now, min(BATCH, limit - taken))
+        if not batch:
+            return
+        taken += len(batch)
+        yield batch
+
+
+def _claim_ids(engine: Engine, ids: list[int], now: datetime) -> list[Notice]:
+    """Claim these notices if still due (the ones another worker took meanwhile are skipped)."""
+    with Session(engine, expire_on_commit=False) as session:
+        query = (
+            select(Notice)
+            .where(Notice.id.in_(ids), Notice.sent_at == None, Notice.next_attempt_at <= now)  # type: ignore[union-attr]  # noqa: E711
+            .order_by(Notice.id)  # type: ignore[arg-type]
+            .with_for_update(skip_locked=True)
+        )
+        notices = list(session.exec(query).all())
+        if notices:
+            session.execute(update(Notice).where(Notice.id.in_([n.id for n in notices]))  # type: ignore[union-attr]
+                            .values(next_attempt_at=now + CLAIM))
+        session.commit()
+        return notices
 
 
 def _finish(engine: Engine, notice_id: int, now: datetime, error: str | None) -> None:
@@ -81,11 +123,12 @@ def deliver_pending(
 ) -> tuple[int, int]:
     """Deliver what is due. Returns (sent, failed). `accept` picks the notices this notifier handles."""
     sent = failed = 0
-    for notice in pending(engine, now, limit):
-        if accept is not None and not accept(notice):
-            continue
-        if not _claim(engine, notice, now):
-            continue
+    if accept is not None:  # the notices of another notifier must not be claimed (and delayed) by this one
+        due = [n.id for n in pending(engine, now, limit) if accept(n)]
+        batches: Iterable[list[Notice]] = [_claim_ids(engine, due, now)] if due else []  # type: ignore[arg-type]
+    else:
+        batches = _batches(engine, now, limit)
+    for notice in (n for batch in batches for n in batch):
         try:
             notifier.deliver(notice)
         except DeliveryError as err:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from hotline.bootstrap import App
-from web import auth, chat, dashboard, public, workbench
+from web import auth, chat, dashboard, ops, public, workbench
 
 
 def create_app(hotline: App) -> FastAPI:
@@ -17,9 +17,6 @@ def create_app(hotline: App) -> FastAPI:
     api.include_router(dashboard.router(hotline))
     api.include_router(public.router(hotline))
     api.include_router(workbench.router(hotline))
-
-    @api.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    api.include_router(ops.router(hotline))
 
     return api

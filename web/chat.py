@@ -29,6 +29,7 @@ from bot.events import Event
 from bot.store import BotStore
 from hotline.bootstrap import App
 from web import chat_log
+from web.chat_locks import SessionLocks
 from web.chat_log import ChatLog
 
 CHANNEL = "web"
@@ -85,9 +86,9 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
     store = BotStore(hotline.engine)
     log_store = ChatLog(store)
     uploads = hotline.settings.env.home / "uploads" / "chat"
-    # One session's events, resume and its transcript are handled one at a time (a page that sends
-    # while a poll or another tab is busy would otherwise lose a write).
-    locks = [asyncio.Lock() for _ in range(64)]
+    # One session's events, resume and its transcript are handled one at a time, in every worker
+    # (a page that sends while a poll or another tab is busy would otherwise lose a write).
+    locks = SessionLocks(hotline.engine)
 
     def session_of(value: str | None) -> str:
         if not value or len(value) > 64:
@@ -101,12 +102,9 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
         that the update and ticket tables hold."""
         return f"{hashlib.sha256(session.encode()).hexdigest()[:24]}:{event_id}"
 
-    def lock_of(session: str) -> asyncio.Lock:
-        return locks[hash(session) % len(locks)]
-
     async def respond(session: str, event: Event, shown: str | None = None, pressed: str | None = None) -> dict[str, Any]:
         """Handle one event; `shown` is how the page showed the citizen's message (None: not shown)."""
-        async with lock_of(session):
+        async with locks.hold(session):
             if not await asyncio.to_thread(store.claim_update, CHANNEL, event.event_id):
                 return {"replies": [], "toast": None, "alert": False, "keep_input": False, "duplicate": True}
             state = await asyncio.to_thread(store.load, CHANNEL, "user", session) or {}
@@ -151,7 +149,7 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
     async def resume(hotline_chat: str | None = Cookie(default=None)) -> dict[str, Any]:
         """The conversation so far, for a page that was (re)loaded; the welcome on a first visit."""
         session = session_of(hotline_chat)
-        async with lock_of(session):
+        async with locks.hold(session):
             log = await asyncio.to_thread(log_store.load, session)
             state = await asyncio.to_thread(store.load, CHANNEL, "user", session) or {}
             if not log["messages"]:

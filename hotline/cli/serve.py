@@ -1,13 +1,23 @@
-"""`hotline serve`: the whole hotline in one process (hotline/server.py)."""
+"""`hotline serve`: the web server in one or more worker processes, the scheduler and the bot
+(hotline/server.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import os
+import shutil
+import tempfile
 
 import typer
 
-from hotline.cli.common import get_app, handles_errors
+from hotline.cli.common import fail, get_app, handles_errors
+from hotline.logs import FORMATS, configure_logging
+
+SQLITE_ONE_WORKER = (
+    "--workers {n}: SQLite allows one writer at a time and the hotline keeps its scheduler's lock in "
+    "PostgreSQL, so several processes need PostgreSQL: set DATABASE_URL=postgresql://user@host/hotline "
+    "(see docs/DEPLOY.md), or run one worker on SQLite (--workers 1)."
+)
 
 
 @handles_errors
@@ -17,16 +27,40 @@ def serve(
     webhook_url: str = typer.Option(
         None, "--webhook-url", help="public HTTPS base URL: Telegram posts updates to it (default: long polling)"
     ),
+    workers: int = typer.Option(1, "--workers", min=1, max=64,
+                                help="web worker processes (more than one needs PostgreSQL)"),
+    log_format: str = typer.Option("text", "--log-format", help="text, or json: one JSON object a line"),
 ) -> None:
     """Run the web server (chat, dashboard, public page), the scheduler and, with TELEGRAM_TOKEN, the bot."""
-    hotline = get_app()
-    load = getattr(hotline.classifier, "load", None)
-    if load is not None:  # the built-in NLU model: load it now (training it first if missing), not on the first message
-        load()
-    bot = "Telegram bot on" if hotline.settings.env.telegram_token else "no TELEGRAM_TOKEN: web chat only"
-    typer.echo(f"{hotline.config.city.name} 12345 hotline on http://{host}:{port}/chat  ({bot}; Ctrl-C stops)")
-    from hotline.server import run_all  # uvicorn, FastAPI and the bot load only for serve
+    if log_format not in FORMATS:
+        fail(f"--log-format: expected text or json, got {log_format!r}", 2)
+    configure_logging(log_format)
+    hotline = get_app()  # migrates the schema: once, here, before any worker starts
+    if workers > 1 and hotline.engine.dialect.name != "postgresql":
+        fail(SQLITE_ONE_WORKER.format(n=workers), 2)
+    from hotline.server import (  # uvicorn, FastAPI and the bot load only for serve
+        ServeOptions,
+        load_model,
+        run,
+    )
+    from web.auth import secret_key
 
-    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C once everything has stopped
-        asyncio.run(run_all(hotline, host, port, webhook_url))
+    secret_key(hotline)  # a generated login key is written once, before workers could race to write it
+    load_model(hotline)  # trains a missing model here, once, rather than in every worker at the same time
+    if workers > 1:
+        hotline.__dict__.pop("classifier", None)  # each worker loads its own; this process only waits
+    bot = "Telegram bot on" if hotline.settings.env.telegram_token else "no TELEGRAM_TOKEN: web chat only"
+    typer.echo(f"{hotline.config.city.name} 12345 hotline on http://{host}:{port}/chat  "
+               f"({workers} worker{'s' if workers > 1 else ''}; {bot}; Ctrl-C stops)")
+    options = ServeOptions(host=host, port=port, webhook_url=webhook_url, workers=workers, log_format=log_format)
+    metrics_dir = None
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        metrics_dir = tempfile.mkdtemp(prefix="hotline-metrics-")  # the workers' shared counters, fresh each start
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C once everything has stopped
+            run(hotline, options)
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     typer.echo("stopped")
