@@ -82,7 +82,8 @@ def do_sweeps(app: App, now: datetime, only: Sequence[str] | None = None) -> dic
 
 
 def do_deliver(app: App, now: datetime) -> dict[str, int]:
-    sent, failed = deliver_pending(app.engine, notifier_of(app), now, limit=500)
+    hold = timedelta(seconds=app.config.scheduler.deliver_claim_seconds)
+    sent, failed = deliver_pending(app.engine, notifier_of(app), now, limit=500, hold=hold)
     return {"sent": sent, "failed": failed}
 
 

@@ -8,12 +8,14 @@ Claiming: a worker takes a small batch of due notices in one transaction, `SELEC
 SKIP LOCKED` on PostgreSQL (rows another worker is claiming are passed over, not waited for;
 SQLite's BEGIN IMMEDIATE serialises the same transaction), and pushes their next attempt `CLAIM`
 ahead, so no other worker sees them as due while it sends. A worker killed mid-batch leaves its
-unsent claims to be picked up once the claim expires.
+unsent claims to be picked up once the claim expires; a worker still sending when half the claim
+has passed (a slow Telegram) gives the rest of its batch back rather than risk overlapping.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -26,7 +28,7 @@ from tickets.models import Notice
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=1)
-CLAIM = timedelta(minutes=5)
+CLAIM = timedelta(minutes=1)
 
 
 class DeliveryError(Exception):
@@ -53,7 +55,7 @@ def pending(engine: Engine, now: datetime, limit: int = 100) -> list[Notice]:
         return list(session.exec(query).all())
 
 
-def claim(engine: Engine, now: datetime, limit: int) -> list[Notice]:
+def claim(engine: Engine, now: datetime, limit: int, hold: timedelta = CLAIM) -> list[Notice]:
     """Take up to `limit` due notices for this worker; no other worker gets them while it sends."""
     with Session(engine, expire_on_commit=False) as session:
         query = (
@@ -67,7 +69,7 @@ def claim(engine: Engine, now: datetime, limit: int) -> list[Notice]:
         if notices:
             session.execute(
                 update(Notice).where(Notice.id.in_([n.id for n in notices]))  # type: ignore[union-attr]
-                .values(next_attempt_at=now + CLAIM)
+                .values(next_attempt_at=now + hold)
             )
         session.commit()
         return notices
@@ -76,17 +78,17 @@ def claim(engine: Engine, now: datetime, limit: int) -> list[Notice]:
 BATCH = 50  # claimed at once: small, so a killed worker delays few notices by the claim
 
 
-def _batches(engine: Engine, now: datetime, limit: int) -> Iterator[list[Notice]]:
+def _batches(engine: Engine, now: datetime, limit: int, hold: timedelta) -> Iterator[list[Notice]]:
     taken = 0
     while taken < limit:
-        batch = claim(engine, now, min(BATCH, limit - taken))
+        batch = claim(engine, now, min(BATCH, limit - taken), hold)
         if not batch:
             return
         taken += len(batch)
         yield batch
 
 
-def _claim_ids(engine: Engine, ids: list[int], now: datetime) -> list[Notice]:
+def _claim_ids(engine: Engine, ids: list[int], now: datetime, hold: timedelta) -> list[Notice]:
     """Claim these notices if still due (the ones another worker took meanwhile are skipped)."""
     with Session(engine, expire_on_commit=False) as session:
         query = (
@@ -98,7 +100,7 @@ def _claim_ids(engine: Engine, ids: list[int], now: datetime) -> list[Notice]:
         notices = list(session.exec(query).all())
         if notices:
             session.execute(update(Notice).where(Notice.id.in_([n.id for n in notices]))  # type: ignore[union-attr]
-                            .values(next_attempt_at=now + CLAIM))
+                            .values(next_attempt_at=now + hold))
         session.commit()
         return notices
 
@@ -118,24 +120,44 @@ def _finish(engine: Engine, notice_id: int, now: datetime, error: str | None) ->
         session.commit()
 
 
+def _give_back(engine: Engine, notices: list[Notice], now: datetime) -> None:
+    with Session(engine) as session:
+        session.execute(update(Notice).where(Notice.id.in_([n.id for n in notices]))  # type: ignore[union-attr]
+                        .where(Notice.sent_at == None).values(next_attempt_at=now))  # type: ignore[arg-type]  # noqa: E711
+        session.commit()
+
+
 def deliver_pending(
-    engine: Engine, notifier: Notifier, now: datetime, limit: int = 100, accept: Callable[[Notice], bool] | None = None
+    engine: Engine, notifier: Notifier, now: datetime, limit: int = 100, accept: Callable[[Notice], bool] | None = None,
+    hold: timedelta = CLAIM,
 ) -> tuple[int, int]:
-    """Deliver what is due. Returns (sent, failed). `accept` picks the notices this notifier handles."""
+    """Deliver what is due. Returns (sent, failed). `accept` picks the notices this notifier handles;
+    `hold` is how long a claim keeps other workers off (and delays a killed worker's batch)."""
     sent = failed = 0
     if accept is not None:  # the notices of another notifier must not be claimed (and delayed) by this one
         due = [n.id for n in pending(engine, now, limit) if accept(n)]
-        batches: Iterable[list[Notice]] = [_claim_ids(engine, due, now)] if due else []  # type: ignore[arg-type]
+        batches: Iterable[list[Notice]] = [_claim_ids(engine, due, now, hold)] if due else []  # type: ignore[arg-type]
     else:
-        batches = _batches(engine, now, limit)
-    for notice in (n for batch in batches for n in batch):
-        try:
-            notifier.deliver(notice)
-        except DeliveryError as err:
-            log.warning("notice %s not delivered: %s", notice.key, err)
-            _finish(engine, notice.id, now, str(err) or type(err).__name__)  # type: ignore[arg-type]
-            failed += 1
-            continue
-        _finish(engine, notice.id, now, None)  # type: ignore[arg-type]
-        sent += 1
+        batches = _batches(engine, now, limit, hold)
+    for batch in batches:
+        claimed = time.monotonic()
+        for index, notice in enumerate(batch):
+            if time.monotonic() - claimed > hold.total_seconds() / 2:
+                _give_back(engine, batch[index:], now)
+                return sent, failed
+            if _send(engine, notifier, notice, now):
+                sent += 1
+            else:
+                failed += 1
     return sent, failed
+
+
+def _send(engine: Engine, notifier: Notifier, notice: Notice, now: datetime) -> bool:
+    try:
+        notifier.deliver(notice)
+    except DeliveryError as err:
+        log.warning("notice %s not delivered: %s", notice.key, err)
+        _finish(engine, notice.id, now, str(err) or type(err).__name__)  # type: ignore[arg-type]
+        return False
+    _finish(engine, notice.id, now, None)  # type: ignore[arg-type]
+    return True
