@@ -28,8 +28,8 @@ from bot.conversation import Conversation
 from bot.events import Event
 from bot.store import BotStore
 from hotline.bootstrap import App
+from hotline.session_locks import SessionLocks
 from web import chat_log
-from web.chat_locks import SessionLocks
 from web.chat_log import ChatLog
 
 CHANNEL = "web"

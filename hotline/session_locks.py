@@ -1,10 +1,12 @@
-"""One web chat session's requests handled one at a time, across every worker process.
+"""One conversation's updates handled one at a time, across every worker process: a web chat
+session's requests (web/chat.py), a Telegram user's webhook updates (bot/telegram_adapter.py).
 
 Each process first serialises a session's requests among its own coroutines (an asyncio lock,
 striped), so it holds at most one database lock per session. On PostgreSQL it then takes a
 session-level advisory lock keyed by the session, on a connection of a small pool of its own
 (not the request's sessions, which come and go while the lock is held): a page whose message and
-poll land on two workers still has them in order. On SQLite there is one process, and the
+poll land on two workers, or a user whose two messages Telegram posts to two workers at once,
+still has them one after the other. On SQLite there is one process, and the
 asyncio lock is the whole story.
 """
 
