@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from hotline.cli import demo, jobs, nlu, serve, staff, stats, tickets
+from hotline.cli import demo, doctor, jobs, nlu, serve, staff, stats, tickets
 from hotline.cli.common import get_app, handles_errors
 
 app = typer.Typer(
@@ -22,6 +22,7 @@ app.add_typer(jobs.app, name="jobs")
 app.add_typer(jobs.outbox, name="outbox")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
+app.command("doctor")(doctor.doctor)
 app.add_typer(nlu.app, name="nlu")
 app.command("classify")(nlu.classify)
 
