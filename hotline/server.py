@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import inspect
 import json
 import logging
 import os
@@ -203,5 +204,10 @@ def run(hotline: App, options: ServeOptions) -> None:
         asyncio.run(uvicorn.Server(config).serve())
         return
     os.environ[OPTIONS_ENV] = json.dumps(asdict(options))
+    extra: dict[str, Any] = {}
+    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.run).parameters:
+        # A worker answers uvicorn's health check only once its interpreter is up; on a busy
+        # machine that took longer than the default 5 s and uvicorn killed workers as they started.
+        extra["timeout_worker_healthcheck"] = 60
     uvicorn.run("hotline.server:worker_api", factory=True, host=options.host, port=options.port,
-                workers=options.workers, log_config=log_config, lifespan="on")
+                workers=options.workers, log_config=log_config, lifespan="on", **extra)
