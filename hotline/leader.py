@@ -124,7 +124,7 @@ class Leadership:
             self.on_gain()
         except Exception:
             log.exception("leadership: starting the leader's work failed; stepping down")
-            self.leading = False
+            self._lose()  # whatever did start (the scheduler) stops before another process leads
             self._close()
 
     def _lose(self) -> None:
