@@ -212,7 +212,7 @@ def snapshot() -> dict[str, int]:
 
 
 def challenger() -> dict[str, int]:
-    return _run(do_challenge)
+    return _run(do_challenge, "challenger")
 
 
 def do_startup(app: App, now: datetime) -> dict[str, int]:

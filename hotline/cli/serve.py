@@ -49,9 +49,11 @@ def serve(
     load_model(hotline)  # trains a missing model here, once, rather than in every worker at the same time
     if workers > 1:
         hotline.__dict__.pop("classifier", None)  # each worker loads its own; this process only waits
-    bot = "Telegram bot on" if hotline.settings.env.telegram_token else "no TELEGRAM_TOKEN: web chat only"
-    typer.echo(f"{hotline.config.city.name} 12345 hotline on http://{host}:{port}/chat  "
-               f"({workers} worker{'s' if workers > 1 else ''}; {bot}; Ctrl-C stops)")
+    bot = "Telegram 机器人已开启" if hotline.settings.env.telegram_token else "未设置 TELEGRAM_TOKEN：仅网页聊天"
+    if hotline.settings.env.wechat is not None:
+        bot += "；微信公众号已开启：/wechat"
+    typer.echo(f"{hotline.config.city.name} 12345 热线已启动：http://{host}:{port}/chat  "
+               f"（{workers} 个进程 workers；{bot}；按 Ctrl-C 停止）")
     options = ServeOptions(host=host, port=port, webhook_url=webhook_url, workers=workers, log_format=log_format)
     metrics_dir = None
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -63,4 +65,4 @@ def serve(
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
-    typer.echo("stopped")
+    typer.echo("已停止")
