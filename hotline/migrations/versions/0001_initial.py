@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-07 15:44:20.771403
+Create Date: 2026-12-07 15:49:39.709879
 """
 from __future__ import annotations
 
