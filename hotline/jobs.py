@@ -130,6 +130,14 @@ def do_snapshot(app: App, now: datetime) -> dict[str, int]:
     return {"snapshot": len(take_missing(app.engine, app.policy, now, words=issue_words(app)))}
 
 
+def do_anonymise(app: App, now: datetime) -> dict[str, int]:
+    """The retention job: personal data of tickets finished longer ago than privacy.retention_days
+    is anonymised (tickets.privacy.anonymise_expired); their uploaded files are deleted."""
+    from hotline.privacy import anonymise_expired  # noqa: PLC0415 - loads the masking's tagger only when run
+
+    return {"anonymised": anonymise_expired(app, now)}
+
+
 def do_periodic(app: App, now: datetime) -> dict[str, int]:
     """The frequent job: every ticket sweep, plus the digest and weekly report if due and not yet
     recorded, so a scheduler that was down at their hour catches up when it is back."""
@@ -146,6 +154,7 @@ WORK: dict[str, Callable[[App, datetime], dict[str, int]]] = {
     "weekly_report": do_weekly,
     "snapshot": do_snapshot,
     "deliver": do_deliver,
+    "anonymise": do_anonymise,
 }
 DEFAULT_RUN = (*SWEEPS, "digest", "weekly_report")
 
@@ -189,6 +198,10 @@ def weekly_report() -> dict[str, int]:
 
 def snapshot() -> dict[str, int]:
     return _run(do_snapshot)
+
+
+def anonymise() -> dict[str, int]:
+    return _run(do_anonymise)
 
 
 def do_startup(app: App, now: datetime) -> dict[str, int]:

@@ -54,6 +54,9 @@ def job_specs(app: App) -> list[JobSpec]:
                 "weekly report to the leaders"),
         JobSpec("snapshot", "hotline.jobs:snapshot", CronTrigger(hour=config.snapshot_hour, minute=0, timezone=zone),
                 "nightly snapshot of the day's figures"),
+        JobSpec("anonymise", "hotline.jobs:anonymise",
+                CronTrigger(hour=app.config.privacy.anonymise_hour, minute=30, timezone=zone),
+                "anonymise personal data of tickets finished longer ago than privacy.retention_days"),
         JobSpec("startup", "hotline.jobs:startup", DateTrigger(started + timedelta(seconds=15), timezone=zone),
                 "once after start: sweep and snapshot catch-up"),
     ]

@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from hotline.cli import demo, jobs, nlu, serve, staff, stats, tickets
+from hotline.cli import demo, jobs, nlu, privacy, serve, staff, stats, tickets
 from hotline.cli.common import get_app, handles_errors
 
 app = typer.Typer(
@@ -24,6 +24,8 @@ app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.add_typer(nlu.app, name="nlu")
 app.command("classify")(nlu.classify)
+app.command("mask")(privacy.mask)
+app.add_typer(privacy.citizen, name="citizen")
 
 
 @app.callback()

@@ -1,0 +1,102 @@
+"""`hotline mask` and `hotline citizen export|erase|access-log`: masking and the citizen's rights."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from hotline.cli.common import (
+    FORMAT_OPTION,
+    NOW_OPTION,
+    Format,
+    emit_json,
+    fail,
+    get_app,
+    handles_errors,
+    iso,
+    parse_now,
+)
+from hotline.cli.common import table as print_table
+
+citizen = typer.Typer(help="A citizen's rights over their data (个人信息保护法): export, erase; the access log.",
+                      no_args_is_help=True)
+
+
+def mask(texts: list[str] = typer.Argument(None, help="texts to mask (default: read stdin, one text a line)")) -> None:
+    """Print each text masked exactly as /public, the dashboard, exports and leaders see it: one line
+    out for every text (or line of stdin) in, masking only, no shortening."""
+    from tickets.masking import mask_personal  # noqa: PLC0415 - the CLI starts without the tagger
+
+    if texts:
+        lines = texts
+    else:
+        # Read bytes and split on newlines only, so a \r or other separator inside a line cannot
+        # turn one input line into two output lines.
+        lines = sys.stdin.buffer.read().decode("utf-8", errors="replace").split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+    out = sys.stdout
+    for line in lines:
+        masked = mask_personal(line.removesuffix("\r"))
+        out.write(" ".join(masked.splitlines()) + "\n")
+    out.flush()
+
+
+@citizen.command("export")
+@handles_errors
+def export(ref: str = typer.Argument(..., metavar="ID", help="the citizen's id, or CHANNEL:ACCOUNT (telegram:123456)"),
+           now: str = NOW_OPTION) -> None:
+    """Everything held about one person, as JSON: citizen row, tickets, events, replies, attachments,
+    ratings, contacts, messages, notices, chat transcripts and state, and who viewed their tickets."""
+    from hotline.privacy import export_citizen  # noqa: PLC0415
+
+    emit_json(export_citizen(get_app(), ref, parse_now(now)))
+
+
+@citizen.command("erase")
+@handles_errors
+def erase(ref: str = typer.Argument(..., metavar="ID", help="the citizen's id, or CHANNEL:ACCOUNT"),
+          yes: bool = typer.Option(False, "--yes", help="do it (without: say what would be erased and stop)"),
+          now: str = NOW_OPTION) -> None:
+    """Remove or anonymise the person's personal data; their tickets and the statistics stay (masked)."""
+    from hotline.privacy import erase_citizen, export_citizen  # noqa: PLC0415
+
+    app = get_app()
+    if not yes:
+        held = export_citizen(app, ref, parse_now(now))
+        counts = {k: len(v) for k, v in held.items() if isinstance(v, list)}
+        typer.echo(f"would erase citizen {ref}: {counts}; run again with --yes to erase", err=True)
+        raise typer.Exit(1)
+    changed = erase_citizen(app, ref, parse_now(now))
+    typer.echo("erased: " + ", ".join(f"{name} {count}" for name, count in changed.items()))
+
+
+@citizen.command("access-log")
+@handles_errors
+def access_log(
+    ticket: str = typer.Option("", "--ticket", help="only this ticket's views"),
+    as_: int = typer.Option(..., "--as", help="your staff id (a leader of the centre)"),
+    limit: int = typer.Option(200, "--limit", min=1, max=10000),
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Who viewed which ticket's page and when (leaders only; the same record as /workbench/access)."""
+    from sqlmodel import Session  # noqa: PLC0415
+
+    from tickets.models import Staff  # noqa: PLC0415
+    from tickets.views import TicketViews  # noqa: PLC0415
+
+    app = get_app()
+    with Session(app.engine) as session:
+        staff = session.get(Staff, as_)
+    if staff is None:
+        fail(f"no staff #{as_}")
+        return
+    rows = TicketViews(app.engine).access_log(staff, ticket, limit)
+    if fmt == Format.json:
+        emit_json([{"at": iso(r.at, app), "ticket": r.number, "staff": r.staff_name, "role": r.staff_role,
+                    "department": r.department_code, "personal": r.personal} for r in rows])
+        return
+    print_table(["time", "ticket", "staff", "role", "department", "personal data"],
+                [[iso(r.at, app), r.number, r.staff_name, r.staff_role, r.department_code or "", r.personal]
+                 for r in rows])
