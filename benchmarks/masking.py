@@ -6,6 +6,12 @@ Reads the marked sentences of tests/data/masking/ (see its README: [name], {look
 masks each through `mask_personal` (what /public, the dashboard, exports, leaders and `hotline mask`
 show) and prints, per file: name recall (names no longer readable), lookalikes kept, contact data
 that survived, and the time per sentence. --misses lists every failure.
+
+--realworld also masks the first 300 characters of the real messages in
+../shared/data/realworld/messages_category_dev.csv (read for measuring only; skipped if absent; their
+place and user names were anonymised by the source, so most of what is masked there is an official's
+name or a word taken for one) and prints how many texts and spans got a 某: an upper bound on
+over-masking of ordinary text, to be read by eye with --misses.
 """
 
 from __future__ import annotations
@@ -109,10 +115,40 @@ def evaluate(sentences: Iterable[Sentence], mask: Callable[[str], str] = mask_pe
     return score
 
 
+# ../shared/data/realworld beside the project (a worktree under /work/wt/ looks one level further up).
+REALWORLD = next((base / "shared" / "data" / "realworld" / "messages_category_dev.csv"
+                  for base in Path(__file__).resolve().parents[2:4]
+                  if (base / "shared" / "data" / "realworld").is_dir()), Path("/nonexistent"))
+
+
+def realworld(show: bool) -> None:
+    import csv  # noqa: PLC0415
+    import difflib  # noqa: PLC0415
+
+    if not REALWORLD.exists():
+        print(f"realworld: {REALWORLD} is absent; skipped")
+        return
+    with REALWORLD.open(encoding="utf-8") as handle:
+        texts = [row["text"][:300] for row in csv.DictReader(handle)]
+    touched = spans = 0
+    for text in texts:
+        masked = mask_personal(text)
+        if "某" not in masked or "某" in text:
+            continue
+        touched += 1
+        for op, a1, a2, b1, b2 in difflib.SequenceMatcher(None, text, masked, autojunk=False).get_opcodes():
+            if op != "equal" and "某" in masked[b1:b2]:
+                spans += 1
+                if show:
+                    print(f"   - {text[max(0, a1 - 6):a1]}[{text[a1:a2]}]{text[a2:a2 + 4]}")
+    print(f"realworld: {len(texts)} texts, {touched} with a name masked, {spans} spans masked as names")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("files", nargs="*", type=Path, help="marked sentence files (default: tests/data/masking/)")
     parser.add_argument("--misses", action="store_true", help="list every name, lookalike and contact missed")
+    parser.add_argument("--realworld", action="store_true", help="also count what is masked as names in real texts")
     args = parser.parse_args()
     paths = args.files or [DATA / name for name in FILES if (DATA / name).exists()]
     print(describe("jieba"))
@@ -130,6 +166,8 @@ def main() -> None:
         if args.misses:
             for miss in score.misses:
                 print("   -", miss)
+    if args.realworld:
+        realworld(args.misses)
 
 
 if __name__ == "__main__":

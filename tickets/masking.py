@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from tickets.masking_names import LOOKALIKES, RULE_SURNAMES, name_spans
+from tickets.masking_names import LOOKALIKES, RULE_SURNAMES, name_spans, plausible_name
 
 # 18-digit resident ID (last may be X), then 15-digit old IDs.
 _ID_CARD = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])|(?<!\d)\d{15}(?!\d)")
@@ -96,8 +96,8 @@ def _mask_names(text: str) -> str:
         return "某" + match.group(2)
 
     text = _SURNAME_TITLE.sub(surname_title, text)
-    text = _ROLE_NAME.sub(lambda m: m.group(1) + "某某", text)
-    return _INTRO_WEAK.sub(lambda m: m.group(1) + "某某", text)
+    text = _ROLE_NAME.sub(lambda m: m.group(1) + "某某" if plausible_name(m.group(2)) else m.group(0), text)
+    return _INTRO_WEAK.sub(lambda m: m.group(1) + "某某" if plausible_name(m.group(2)) else m.group(0), text)
 
 
 def mask_personal(text: str | None) -> str:
