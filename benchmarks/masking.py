@@ -30,7 +30,7 @@ from benchmarks.machine import describe  # noqa: E402
 from tickets.masking import mask_personal  # noqa: E402
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "masking"
-FILES = ("names.txt", "heldout.txt")
+FILES = ("names.txt", "heldout.txt", "fresh.txt")
 _MARK = re.compile(r"\[([^\]]+)\]|\{([^}]+)\}|<([^>]+)>")
 
 

@@ -54,7 +54,7 @@ def test_lookalikes_stay_readable(text: str) -> None:
     assert mask_personal(text) == text
 
 
-@pytest.mark.parametrize("name", ["names.txt", "heldout.txt"])
+@pytest.mark.parametrize("name", ["names.txt", "heldout.txt", "fresh.txt"])
 def test_the_evaluation_sets_meet_the_issue_floors(name: str) -> None:
     score = evaluate(load([DATA / name]))
     assert score.contacts_hidden == score.contacts, score.misses

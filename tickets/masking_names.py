@@ -73,7 +73,7 @@ _LOOKALIKE_WORDS = (
 )
 LOOKALIKES = frozenset(_LOOKALIKE_WORDS.split())
 # A name does not end like an organisation or a place (高新区, 林业局, 河东村).
-_NOT_LAST = frozenset("区县市省局厅委院所站店馆园路街巷村镇乡部处科队办司厂组界井湖庭苑渡矿")
+_NOT_LAST = frozenset("区县市省局厅委院所站店馆园路街巷村镇乡部处科队办司厂组界井湖庭苑渡矿桥")
 # Characters that end a name when one follows a role word (快递员石磊把…, 经理李明都…).
 _FUNCTION_AFTER = frozenset("，。、；：！？,.;:!?）)」”\"' …—都也就还又才却讲说称不没未曾会要能让把被给跟同从的了们将正去来到过着是为请便在对向和与及等家已")
 # Pronouns and particles: never part of a given name (和他说, 向我们反映).
