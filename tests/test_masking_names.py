@@ -48,7 +48,7 @@ def test_contact_data_in_other_spellings_is_hidden(text: str, secret: str) -> No
     "text",
     ["周末去张家界旅游，高峰期景区门口堵了两个小时。", "王府井步行街的公共厕所太少。",
      "马尾区林业局对乱砍滥伐不闻不问。", "打12345没人接，打110说不归他们管。", "孙中山先生纪念馆门口停车乱收费。",
-     "需要向总部反映", "我单位联系了某师傅"],
+     "需要向总部反映", "我单位联系了某师傅", "已并入工单20261116-0001处理", "答复时限 2026-11-23 10:00，已上门"],
 )
 def test_lookalikes_stay_readable(text: str) -> None:
     assert mask_personal(text) == text

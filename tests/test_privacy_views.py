@@ -87,3 +87,20 @@ def test_every_view_is_recorded_and_only_leaders_read_the_record(
     rows = [(cells[1], cells[0], cells[2], cells[5]) for cells in rows]
     assert rows == [(number, "2026-11-25 14:30", "李副市长", "否（已遮挡）"),
                     (number, "2026-11-25 14:30", "住建局小李", "是")]
+
+
+def test_the_leaders_overdue_notice_is_masked_and_the_heads_is_not(hotline: App) -> None:
+    from sqlmodel import Session, select
+
+    from hotline.jobs import run_jobs
+    from tickets.models import Notice
+    from tickets.sweeps import SWEEPS
+
+    submitted = hotline.tickets.submit(Submission(
+        "web", "privacy-3", CitizenRef("web", "citizen-3"), "房东李建华不退押金，电话13912340000",
+        ticket_type="complaint", department="housing"), local(2026, 11, 16, 10))
+    assert "李建华" in submitted.ticket.summary
+    run_jobs(hotline, local(2026, 11, 24, 10), SWEEPS)
+    with Session(hotline.engine) as session:
+        sent = {n.recipient_kind: n.text for n in session.exec(select(Notice).where(Notice.kind == "overdue")).all()}
+    assert "李建华" in sent["staff"] and "李建华" not in sent["leaders"] and submitted.ticket.number in sent["leaders"]

@@ -21,16 +21,17 @@ _CARD_GROUPS = re.compile(r"(?<!\d)\d{4}(?:[ -]\d{4}){2,4}(?:[ -]\d{1,4})?(?!\d)
 # Mobile numbers (optionally +86), landlines with area code, and any other long digit run.
 _MOBILE = re.compile(r"(?:\+?86[- ]?)?(?<!\d)1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)0\d{2,3}[- ]?\d{7,8}(?!\d)")
-_LONG_DIGITS = re.compile(r"\d{7,}")
+# Any other long digit run, except a ticket number (20261123-0007), which names no one.
+_LONG_DIGITS = re.compile(r"(?<!\d)\d{7,}(?!\d)(?!-\d{4,}(?!\d))")
 # Digits in groups (139 1234 5678, 110101 19900307 4521) or an ID already starred in the middle
 # (110101 ******** 1234): masked when the groups hold 11 or more digits and stars.
-_GROUPED = re.compile(r"(?<![0-9A-Za-z*])[0-9*]+(?:[ \-‐－—]+[0-9*]+){1,5}[Xx]?(?![0-9A-Za-z*])")
+_GROUPED = re.compile(r"(?<![0-9A-Za-z*])[0-9*]+(?:[ \u3000]+[0-9*]+){1,5}[Xx]?(?![0-9A-Za-z*])")
 # A phone or ID read out in Chinese numerals (一三八…, 幺三九…, 壹叁捌…): seven or more in a row.
 _CHINESE_DIGITS = re.compile(r"[零〇一二三四五六七八九幺两壹贰叁肆伍陆柒捌玖][零〇一二三四五六七八九幺两壹贰叁肆伍陆柒捌玖\s\-]{5,}"
                              r"[零〇一二三四五六七八九幺两壹贰叁肆伍陆柒捌玖]")
 # A room number without 室 after the building or unit (5号楼1单元302), and 8-2-1101 style addresses.
 _ROOM_AFTER_UNIT = re.compile(r"(单元|号楼|栋|幢)\s*\d{2,5}(?![\d年月日号点时分])")
-_DASHED_ADDRESS = re.compile(r"(?<![\d-])\d{1,4}-\d{1,4}-\d{2,5}(?![\d-])")
+_DASHED_ADDRESS = re.compile(r"(?<![\d-])\d{1,3}-\d{1,3}-\d{2,5}(?![\d-])")  # not a date (2026-11-23)
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # An account after its label: 微信号wangjg1980, vx: abc_123, QQ 12345, 微博：小鱼儿, @某人.
 _ACCOUNT_LABEL = (r"(?<![A-Za-z])(微信号?|威信|薇信|[vV]信|[vV][xX]|[wW][xX]|weixin|wechat|WeChat|[qQ]{2}号?|扣扣|"
