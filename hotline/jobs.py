@@ -138,6 +138,15 @@ def do_anonymise(app: App, now: datetime) -> dict[str, int]:
     return {"anonymised": anonymise_expired(app, now)}
 
 
+def do_challenge(app: App, now: datetime) -> dict[str, int]:
+    """The weekly challenger (hotline/learning.py): promoted only if it beats the current model."""
+    if not app.config.nlu.learning.enabled or app.config.nlu.backend != "builtin":
+        return {"challenger_promoted": 0}
+    from hotline.learning import challenge  # noqa: PLC0415 - training loads the model's libraries
+
+    return {"challenger_promoted": int(challenge(app.settings, app.engine, now).promoted)}
+
+
 def do_periodic(app: App, now: datetime) -> dict[str, int]:
     """The frequent job: every ticket sweep, plus the digest and weekly report if due and not yet
     recorded, so a scheduler that was down at their hour catches up when it is back."""
@@ -155,6 +164,7 @@ WORK: dict[str, Callable[[App, datetime], dict[str, int]]] = {
     "snapshot": do_snapshot,
     "deliver": do_deliver,
     "anonymise": do_anonymise,
+    "challenger": do_challenge,
 }
 DEFAULT_RUN = (*SWEEPS, "digest", "weekly_report")
 
@@ -202,6 +212,10 @@ def snapshot() -> dict[str, int]:
 
 def anonymise() -> dict[str, int]:
     return _run(do_anonymise)
+
+
+def challenger() -> dict[str, int]:
+    return _run(do_challenge)
 
 
 def do_startup(app: App, now: datetime) -> dict[str, int]:

@@ -32,6 +32,8 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
     "auto_close": ({"answered"}, {"system"}),
     "invalidate": ({"new", "returned"}, {"dispatcher"}),
     "merge": (OPEN, {"dispatcher"}),
+    # settled at first contact: a direct answer (the citizen's 已解决, an operator) or a transfer
+    "close_at_once": ({"new"}, {"own_citizen", "operator", "dispatcher"}),
 }
 
 ACTORS = {
@@ -42,6 +44,8 @@ ACTORS = {
     "own_head": Actor(ActorKind.staff, 4, Role.head, "housing"),
     "other_staff": Actor(ActorKind.staff, 5, Role.staff, "water"),
     "other_head": Actor(ActorKind.staff, 6, Role.head, "water"),
+    "operator": Actor(ActorKind.staff, 7, Role.operator),
+    "kb_editor": Actor(ActorKind.staff, 8, Role.kb_editor),
     "own_citizen": citizen_actor(10),
     "other_citizen": citizen_actor(11),
 }

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from tickets import transitions
 from tickets.actors import SYSTEM, citizen_actor
+from tickets.corrections import record_correction
 from tickets.errors import InvalidInput
 from tickets.models import Attachment, Citizen, Message, Ticket
 from tickets.numbering import next_number
@@ -43,6 +44,10 @@ class Submission:
     location: str | None = None
     attachments: Sequence[tuple[str, str]] = ()  # (kind, ref)
     to_dispatcher: bool = False  # the citizen did not know the department: a dispatcher routes it
+    # Stays `new`, unrouted and unannounced: it is settled at first contact in the same unit of work
+    # (a direct answer from the knowledge base, an emergency transfer); the department predicted or
+    # chosen is kept for the statistics of direct answers.
+    hold: bool = False
 
 
 def get_or_create_citizen(session: Session, ref: CitizenRef, now: datetime) -> Citizen:
@@ -115,7 +120,7 @@ def create_ticket(
         external_message_id=submission.external_message_id,
         citizen_id=citizen.id,  # type: ignore[arg-type]
         type=ticket_type,
-        department_code=department if routed else None,
+        department_code=department if routed or (submission.hold and department) else None,
         topic=prediction.topic,
         text=text,
         summary=summarise(text),
@@ -134,10 +139,14 @@ def create_ticket(
     session.add(ticket)
     session.flush()
     transitions.record_submission(session, ticket, citizen_actor(citizen.id), now)  # type: ignore[arg-type]
+    # The citizen's own choices on the confirmation card, where they differ from the model's.
+    record_correction(session, ticket, "type", prediction.type, submission.ticket_type, citizen_actor(citizen.id), now)  # type: ignore[arg-type]
+    record_correction(session, ticket, "department", prediction.department, submission.department,
+                      citizen_actor(citizen.id), now)  # type: ignore[arg-type]
     session.add(Message(citizen_id=citizen.id, ticket_id=ticket.id, channel=submission.channel, direction="in", text=text, at=now))  # type: ignore[arg-type]
     for kind, ref in submission.attachments:
         session.add(Attachment(ticket_id=ticket.id, kind=kind, ref=ref, at=now))  # type: ignore[arg-type]
-    if routed:
+    if routed and not submission.hold:
         assert department is not None
         transitions.assign(session, ticket, department, SYSTEM, now, policy)
     return ticket

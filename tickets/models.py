@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from tickets.timeutil import UTCDateTime, utcnow
@@ -107,7 +107,9 @@ class Ticket(SQLModel, table=True):
     first_answered_at: datetime | None = _time()
     answered_on_time: bool | None = None
     closed_at: datetime | None = _time()
-    close_reason: str | None = Field(default=None, max_length=20)  # rated / unrated / dispatcher
+    close_reason: str | None = Field(default=None, max_length=20)  # states.CloseReason
+    kb_entry_id: int | None = None  # the knowledge-base entry a direct answer (直接答复) gave
+    transferred_to: str | None = Field(default=None, max_length=10)  # 110 / 119 / 120 (紧急转办)
     rating: str | None = Field(default=None, max_length=30)  # states.Rating
     rated_at: datetime | None = _time()
     rating_comment: str | None = None
@@ -120,6 +122,17 @@ class Ticket(SQLModel, table=True):
     # When the retention job or a citizen's erasure removed its personal data (tickets.privacy).
     anonymised_at: datetime | None = _time()
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class TicketVector(SQLModel, table=True):
+    """A ticket's sentence vector (float32, L2-normalised) for similar-message search, one per encoder
+    so that switching encoders back and forth keeps what was computed."""
+
+    __tablename__ = "ticket_vector"
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    encoder: str = Field(max_length=20, primary_key=True)
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class TicketEvent(SQLModel, table=True):

@@ -54,9 +54,12 @@ class Role(StrEnum):
     head = "head"
     dispatcher = "dispatcher"
     leader = "leader"
+    operator = "operator"  # 话务员: takes calls at the desk, makes phone callbacks
+    kb_editor = "kb_editor"  # publishes knowledge-base entries (dispatchers may too)
 
 
-ROLE_LABELS_ZH = {Role.staff: "承办人", Role.head: "部门负责人", Role.dispatcher: "派单员", Role.leader: "领导"}
+ROLE_LABELS_ZH = {Role.staff: "承办人", Role.head: "部门负责人", Role.dispatcher: "派单员", Role.leader: "领导",
+                  Role.operator: "话务员", Role.kb_editor: "知识库编辑"}
 
 
 class Rating(StrEnum):
@@ -85,6 +88,7 @@ class Who(StrEnum):
     dispatcher = "dispatcher"
     department = "department"  # staff or head of the ticket's own department
     citizen = "citizen"  # the ticket's own citizen
+    operator = "operator"  # a call-taker at the hotline centre's desk
 
 
 @dataclass(frozen=True)
@@ -114,7 +118,31 @@ TRANSITIONS: dict[str, Rule] = {
     "auto_close": _rule({State.answered}, State.closed, Who.system),
     "invalidate": _rule({State.new, State.returned}, State.invalid, Who.dispatcher),
     "merge": _rule(set(OPEN_STATES), State.merged, Who.dispatcher),
+    # Settled at first contact, before any department is involved: a consultation answered from the
+    # knowledge base (the citizen's 已解决, or the call-taker's 已直接答复), or an emergency handed to
+    # 110/119/120. One transition for both; `close_reason` tells them apart.
+    "close_at_once": _rule({State.new}, State.closed, Who.citizen, Who.operator, Who.dispatcher),
 }
+
+
+class CloseReason(StrEnum):
+    rated = "rated"
+    unrated = "unrated"
+    dispatcher = "dispatcher"
+    direct_answer = "direct_answer"  # 直接答复: answered from the knowledge base at first contact
+    transferred = "transferred"  # 紧急转办: handed to 110/119/120
+
+
+CLOSE_REASON_LABELS_ZH = {
+    CloseReason.rated: "已评价",
+    CloseReason.unrated: "未评价",
+    CloseReason.dispatcher: "派单员办结",
+    CloseReason.direct_answer: "直接答复",
+    CloseReason.transferred: "紧急转办",
+}
+# Closed at first contact: they count for the city, not in any department's figures.
+AT_ONCE_REASONS = frozenset({CloseReason.direct_answer, CloseReason.transferred})
+EMERGENCY_SERVICES = {"110": "公安报警", "119": "消防", "120": "急救"}
 
 ACTION_LABELS_ZH = {
     "submit": "受理",
@@ -132,4 +160,5 @@ ACTION_LABELS_ZH = {
     "auto_close": "自动办结（未评价）",
     "invalidate": "无效",
     "merge": "并单",
+    "close_at_once": "当即办结",
 }

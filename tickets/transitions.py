@@ -11,12 +11,15 @@ from datetime import datetime
 from sqlmodel import Session
 
 from tickets.actors import Actor
+from tickets.corrections import record_correction
 from tickets.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
 from tickets.models import Reply, Ticket, TicketEvent
 from tickets.states import (
+    EMERGENCY_SERVICES,
     STATE_LABELS_ZH,
     TRANSITIONS,
     ActorKind,
+    CloseReason,
     Rating,
     Role,
     State,
@@ -42,6 +45,8 @@ def _may(who: Who, ticket: Ticket, actor: Actor) -> bool:
         )
     if who is Who.citizen:
         return actor.kind is ActorKind.citizen and actor.id == ticket.citizen_id
+    if who is Who.operator:
+        return actor.kind is ActorKind.staff and actor.role is Role.operator
     return False
 
 
@@ -113,6 +118,8 @@ def assign(
 ) -> None:
     check("assign", ticket, actor)
     now = ensure_aware(now)
+    if actor.kind is not ActorKind.system:  # a person routed it: where the model pointed is the "from"
+        record_correction(session, ticket, "department", (ticket.nlu or {}).get("department"), department_code, actor, now)
     ticket.department_code = department_code
     _start_clock(ticket, now, policy)
     _move(session, ticket, "assign", actor, now, note=department_code)
@@ -164,6 +171,7 @@ def reroute(
     check("reroute", ticket, actor)
     now = ensure_aware(now)
     previous = ticket.department_code
+    record_correction(session, ticket, "department", previous, department_code, actor, now)
     ticket.department_code = department_code
     _start_clock(ticket, now, policy)
     _move(session, ticket, "reroute", actor, now, note=f"{previous} -> {department_code}")
@@ -279,3 +287,38 @@ def merge(session: Session, ticket: Ticket, into: Ticket, actor: Actor, now: dat
         raise TransitionNotAllowed("merge", ticket.number, f"target {into.number} is {into.state}")
     ticket.merged_into_id = into.id
     _move(session, ticket, "merge", actor, ensure_aware(now), note=into.number)
+
+
+def close_at_once(
+    session: Session,
+    ticket: Ticket,
+    actor: Actor,
+    now: datetime,
+    reason: CloseReason,
+    *,
+    entry_id: int | None = None,
+    service: str | None = None,
+    note: str | None = None,
+) -> None:
+    """A `new` ticket settled at first contact: answered from the knowledge base (`direct_answer`,
+    with the entry's id) or handed to an emergency service (`transferred`, with 110/119/120 and why).
+    The citizen may close their own ticket only as answered; transfers are the centre's call."""
+    check("close_at_once", ticket, actor)
+    now = ensure_aware(now)
+    if reason is CloseReason.direct_answer:
+        if entry_id is None:
+            raise InvalidInput("a direct answer (直接答复) needs the knowledge-base entry it gave")
+        ticket.kb_entry_id = entry_id
+        text = note.strip()[:MAX_NOTE_CHARS] if note and note.strip() else f"知识库条目 #{entry_id}"
+    elif reason is CloseReason.transferred:
+        if actor.kind is ActorKind.citizen:
+            raise PermissionDenied("close_at_once", ticket.number, "only the hotline centre transfers an emergency")
+        if service not in EMERGENCY_SERVICES:
+            raise InvalidInput(f"unknown emergency service {service!r}; expected one of {', '.join(EMERGENCY_SERVICES)}")
+        ticket.transferred_to = service
+        text = f"转{service}：{_required_text(note, 'the reason for the transfer (转办原因)')}"
+    else:
+        raise InvalidInput(f"close reason {reason!r} is not a first-contact outcome")
+    ticket.closed_at = now
+    ticket.close_reason = reason
+    _move(session, ticket, "close_at_once", actor, now, note=text)
