@@ -16,8 +16,9 @@ from hotline.bootstrap import App
 from tests.conftest import FakeClock, local
 from tests.factories import people, submit
 from tickets import personal_data
+from tickets.corrections import NluCorrection
 from tickets.intake import CitizenRef, Submission
-from tickets.models import Attachment, Citizen, Message
+from tickets.models import Attachment, Citizen, Message, TicketVector
 from tickets.privacy import Scope
 from tickets.stats import parse_week
 
@@ -72,6 +73,14 @@ def test_export_holds_everything_about_the_person(hotline: App, clock: FakeClock
 
 def test_erase_removes_personal_data_and_keeps_tickets_and_statistics(hotline: App, clock: FakeClock) -> None:
     citizen_id, number = filed(hotline, clock)
+    ticket_id = hotline.tickets.get(number).id
+    with Session(hotline.engine) as session:
+        session.add(TicketVector(ticket_id=ticket_id, encoder="test", vector=b"\0" * 16, created_at=clock.now))
+        session.add(NluCorrection(ticket_id=ticket_id, field="department", from_value="water", to_value="housing",
+                                  actor_kind="staff", actor_id=1, at=clock.now))
+        session.commit()
+    held = privacy.export_citizen(hotline, str(citizen_id), clock.now)
+    assert held["ticket_vectors"][0]["encoder"] == "test" and held["nlu_corrections"][0]["to_value"] == "housing"
     week = parse_week("2026-W47")
     before = reports.report_for(hotline, week, local(2026, 11, 24, 9))["city"]
     changed = privacy.erase_citizen(hotline, str(citizen_id), local(2026, 11, 24, 9))
@@ -81,6 +90,7 @@ def test_erase_removes_personal_data_and_keeps_tickets_and_statistics(hotline: A
     for secret in (PHONE, "刘建国", "张建军", "501", "12号", "session-liu", "uploads/leak.jpg"):
         assert secret not in dumped(held), secret
     assert held["messages"] == [] and held["chat"] == [] and held["attachments"] == []
+    assert held["ticket_vectors"] == [] and len(held["nlu_corrections"]) == 1  # labels stay, the text is masked
     ticket = hotline.tickets.get(number)
     assert ticket.state == "closed" and ticket.rating == "satisfied" and "漏水" in ticket.text
     assert ticket.anonymised_at is not None and ticket.contact_phone is None

@@ -24,7 +24,17 @@ from sqlmodel import Session, SQLModel, col, select
 from tickets import personal_data
 from tickets.errors import NotFound
 from tickets.masking import mask_personal
-from tickets.models import Attachment, Citizen, Message, Notice, Reply, Ticket, TicketAccess, TicketEvent
+from tickets.models import (
+    Attachment,
+    Citizen,
+    Message,
+    Notice,
+    Reply,
+    Ticket,
+    TicketAccess,
+    TicketEvent,
+    TicketVector,
+)
 from tickets.personal_data import Scope
 from tickets.states import State
 
@@ -173,6 +183,26 @@ def _erase_notices(session: Session, scope: Scope) -> int:
     return changed
 
 
+def _vectors(session: Session, scope: Scope) -> list[dict[str, Any]]:
+    """Which sentence vectors are held for the person's tickets (the vector itself is not readable data)."""
+    if not scope.ticket_ids:
+        return []
+    query = select(TicketVector).where(col(TicketVector.ticket_id).in_(scope.ticket_ids))
+    return [{"ticket_id": v.ticket_id, "encoder": v.encoder, "created_at": v.created_at.isoformat()}
+            for v in session.exec(query).all()]
+
+
+def _erase_vectors(session: Session, scope: Scope) -> int:
+    """A vector of the original text could give some of it back: deleted; the similar-message search
+    fills a missing vector again, from the masked text."""
+    if not scope.ticket_ids:
+        return 0
+    found = session.exec(select(TicketVector).where(col(TicketVector.ticket_id).in_(scope.ticket_ids))).all()
+    for vector in found:
+        session.delete(vector)
+    return len(found)
+
+
 def _access(session: Session, scope: Scope) -> list[dict[str, Any]]:
     """Who among the staff viewed the person's tickets (kept on erasure: it records the staff, not them)."""
     return _by_ticket(TicketAccess)(session, scope)
@@ -182,6 +212,7 @@ personal_data.register("tickets", export=lambda s, scope: [row(t) for t in _tick
 personal_data.register("events", export=_by_ticket(TicketEvent), erase=_mask_column(TicketEvent, "note"))
 personal_data.register("replies", export=_by_ticket(Reply), erase=_mask_column(Reply, "text"))
 personal_data.register("attachments", export=_by_ticket(Attachment), erase=_erase_attachments)
+personal_data.register("ticket_vectors", export=_vectors, erase=_erase_vectors)
 personal_data.register("ratings", export=_ratings, erase=lambda s, scope: 0)  # ticket columns: erased with tickets
 personal_data.register("contacts", export=_contacts, erase=lambda s, scope: 0)  # ticket and citizen columns
 personal_data.register("messages", export=_messages, erase=_erase_messages)
