@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from hotline.bootstrap import App
-from web import auth, chat, dashboard, public, workbench
+from web import auth, chat, dashboard, open311, public, workbench
 
 
 def create_app(hotline: App) -> FastAPI:
@@ -17,6 +17,11 @@ def create_app(hotline: App) -> FastAPI:
     api.include_router(dashboard.router(hotline))
     api.include_router(public.router(hotline))
     api.include_router(workbench.router(hotline))
+    if hotline.settings.env.wechat is not None:  # WECHAT_TOKEN turns the Official Account's /wechat on
+        from web import wechat
+
+        api.include_router(wechat.router(hotline))
+    api.include_router(open311.router(hotline))
 
     @api.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -18,6 +18,7 @@ from hotline.cli.common import (
     parse_now,
 )
 from hotline.cli.common import table as print_table
+from hotline.cli.words import role_zh
 
 citizen = typer.Typer(help="A citizen's rights over their data (个人信息保护法): export, erase; the access log.",
                       no_args_is_help=True)
@@ -66,10 +67,11 @@ def erase(ref: str = typer.Argument(..., metavar="ID", help="the citizen's id, o
     if not yes:
         held = export_citizen(app, ref, parse_now(now))
         counts = {k: len(v) for k, v in held.items() if isinstance(v, list)}
-        typer.echo(f"would erase citizen {ref}: {counts}; run again with --yes to erase", err=True)
+        listed = "、".join(f"{name} {count} 条" for name, count in counts.items() if count)
+        typer.echo(f"将删除或匿名化群众 {ref} 的个人信息：{listed}。确认请加 --yes 再运行一次。", err=True)
         raise typer.Exit(1)
     changed = erase_citizen(app, ref, parse_now(now))
-    typer.echo("erased: " + ", ".join(f"{name} {count}" for name, count in changed.items()))
+    typer.echo("已删除或匿名化（erased）：" + "、".join(f"{name} {count}" for name, count in changed.items()))
 
 
 @citizen.command("access-log")
@@ -90,13 +92,13 @@ def access_log(
     with Session(app.engine) as session:
         staff = session.get(Staff, as_)
     if staff is None:
-        fail(f"no staff #{as_}")
+        fail(f"没有工作人员 #{as_}（见 hotline staff list）。")
         return
     rows = TicketViews(app.engine).access_log(staff, ticket, limit)
     if fmt == Format.json:
         emit_json([{"at": iso(r.at, app), "ticket": r.number, "staff": r.staff_name, "role": r.staff_role,
                     "department": r.department_code, "personal": r.personal} for r in rows])
         return
-    print_table(["time", "ticket", "staff", "role", "department", "personal data"],
-                [[iso(r.at, app), r.number, r.staff_name, r.staff_role, r.department_code or "", r.personal]
-                 for r in rows])
+    print_table(["时间", "工单号", "查阅人", "身份", "单位", "含个人信息"],
+                [[iso(r.at, app), r.number, r.staff_name, role_zh(r.staff_role), r.department_code or "热线中心",
+                  "是" if r.personal else "否（已遮挡）"] for r in rows])
