@@ -138,3 +138,26 @@ def test_a_table_registers_its_holder_in_one_line(hotline: App, clock: FakeClock
     finally:
         personal_data._holders.pop("test_vectors")
 
+
+
+def test_an_open311_reporter_is_exported_and_erased_and_the_request_still_answers(hotline: App) -> None:
+    from tests.browser import served
+    from tests.test_open311 import file_one, get
+    from tickets.apikeys import ApiKeys
+    from tickets.open311_models import Open311Request
+
+    key = ApiKeys(hotline.engine).add("fixmystreet", hotline.now())[1]
+    with served(hotline) as base:
+        number = file_one(base, key)
+        ticket = hotline.tickets.get(number)
+        token = ticket.external_message_id
+        held = privacy.export_citizen(hotline, str(ticket.citizen_id), hotline.now())
+        assert held["open311_requests"][0]["email"] == "wjg@example.com"
+        changed = privacy.erase_citizen(hotline, str(ticket.citizen_id), hotline.now())
+        assert changed["open311_requests"] == 1
+        with Session(hotline.engine) as session:
+            request = session.exec(select(Open311Request).where(Open311Request.token == token)).one()
+        assert request.email is None and request.device_id is None and request.lat is None
+        found = get(base, f"requests/{number}.json")  # the client still finds its request, masked
+        assert found.status_code == 200 and "13812345678" not in found.text and "王建国" not in found.text
+    assert "wjg@example.com" not in dumped(privacy.export_citizen(hotline, str(ticket.citizen_id), hotline.now()))

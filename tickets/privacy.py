@@ -40,6 +40,7 @@ from tickets.states import State
 
 ERASED_PREFIX = "erased-"  # a citizen's account id after erasure: a later message makes a new citizen
 BATCH = 200  # tickets anonymised per transaction
+KEEP_MESSAGE_ID = frozenset({"open311"})
 
 
 def row(model: SQLModel) -> dict[str, Any]:
@@ -83,9 +84,11 @@ def _erase_tickets(session: Session, scope: Scope) -> int:
         ticket.invalid_reason = _masked(ticket.invalid_reason)
         ticket.contact_phone = None
         ticket.entities = []
-        # The channel's message id names the account (the web chat scopes it by session): replaced,
-        # still unique, so the (channel, message id) idempotency key stays valid.
-        ticket.external_message_id = f"{ERASED_PREFIX}{ticket.id}"
+        # The channel's message id can name the account (the web chat's carries its session's digest):
+        # replaced, still unique, so the (channel, message id) key stays valid. An Open311 token is the
+        # request's public id, which its client looks it up by, and names no one: kept.
+        if ticket.channel not in KEEP_MESSAGE_ID:
+            ticket.external_message_id = f"{ERASED_PREFIX}{ticket.id}"
         ticket.anonymised_at = scope.now
         session.add(ticket)
         changed += 1
