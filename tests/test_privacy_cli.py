@@ -41,3 +41,14 @@ def test_citizen_export_and_erase(run) -> None:  # noqa: F811
     assert "刘建国" not in after and "13912345678" not in after
     missing = run("citizen", "export", "99", check=False)
     assert missing.returncode == 1 and "没有找到群众“99”" in missing.stderr
+
+
+def test_mask_answers_each_line_before_the_input_ends() -> None:
+    with subprocess.Popen([*HOTLINE, "mask"], stdin=subprocess.PIPE, stdout=subprocess.PIPE) as process:
+        assert process.stdin is not None and process.stdout is not None
+        for text in ("房东李建华不退押金", "周末去王府井"):
+            process.stdin.write((text + "\n").encode())
+            process.stdin.flush()
+            assert process.stdout.readline().decode() == mask_personal(text) + "\n"
+        process.stdin.close()
+        assert process.wait(timeout=60) == 0

@@ -29,19 +29,22 @@ def mask(texts: list[str] = typer.Argument(None, help="texts to mask (default: r
     out for every text (or line of stdin) in, masking only, no shortening."""
     from tickets.masking import mask_personal  # noqa: PLC0415 - the CLI starts without the tagger
 
-    if texts:
-        lines = texts
-    else:
-        # Read bytes and split on newlines only, so a \r or other separator inside a line cannot
-        # turn one input line into two output lines.
-        lines = sys.stdin.buffer.read().decode("utf-8", errors="replace").split("\n")
-        if lines and lines[-1] == "":
-            lines.pop()
     out = sys.stdout
-    for line in lines:
-        masked = mask_personal(line.removesuffix("\r"))
-        out.write(" ".join(masked.splitlines()) + "\n")
-    out.flush()
+    if texts:
+        for text in texts:
+            out.write(_one_line(mask_personal(text)) + "\n")
+        out.flush()
+        return
+    # Binary lines split on b"\n" only, so a \r, \u2028 or other separator inside a line cannot turn one
+    # line into two; each answer is flushed at once, so a script may write a line and wait for its answer.
+    for raw in sys.stdin.buffer:
+        line = raw.decode("utf-8", errors="replace").removesuffix("\n").removesuffix("\r")
+        out.write(_one_line(mask_personal(line)) + "\n")
+        out.flush()
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.splitlines()) if text else ""
 
 
 @citizen.command("export")
