@@ -80,7 +80,7 @@ def test_erase_removes_personal_data_and_keeps_tickets_and_statistics(hotline: A
                                   actor_kind="staff", actor_id=1, at=clock.now))
         session.commit()
     held = privacy.export_citizen(hotline, str(citizen_id), clock.now)
-    assert held["ticket_vectors"][0]["encoder"] == "test" and held["nlu_corrections"][0]["to_value"] == "housing"
+    assert "test" in {v["encoder"] for v in held["ticket_vectors"]} and held["nlu_corrections"][0]["to_value"] == "housing"
     week = parse_week("2026-W47")
     before = reports.report_for(hotline, week, local(2026, 11, 24, 9))["city"]
     changed = privacy.erase_citizen(hotline, str(citizen_id), local(2026, 11, 24, 9))
