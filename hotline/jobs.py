@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from hotline.bootstrap import App, bootstrap
+from hotline.housekeeping import housekeeping
 from hotline.settings import SchedulerConfig
 from tickets.delivery import DeliveryError, Notifier, deliver_pending
 from tickets.models import Notice
@@ -138,6 +139,13 @@ def do_anonymise(app: App, now: datetime) -> dict[str, int]:
     return {"anonymised": anonymise_expired(app, now)}
 
 
+def do_housekeeping(app: App, now: datetime) -> dict[str, int]:
+    """Photos past their ticket's retention and orphan uploads, old rate counters, ended sessions."""
+    web = app.config.web
+    return housekeeping(app.engine, app.settings.env.home, now, web.uploads.keep_days_after_close,
+                        web.uploads.orphan_hours, web.login.absolute_hours)
+
+
 def do_challenge(app: App, now: datetime) -> dict[str, int]:
     """The weekly challenger (hotline/learning.py): promoted only if it beats the current model."""
     if not app.config.nlu.learning.enabled or app.config.nlu.backend != "builtin":
@@ -164,6 +172,7 @@ WORK: dict[str, Callable[[App, datetime], dict[str, int]]] = {
     "snapshot": do_snapshot,
     "deliver": do_deliver,
     "anonymise": do_anonymise,
+    "housekeeping": do_housekeeping,
     "challenger": do_challenge,
 }
 DEFAULT_RUN = (*SWEEPS, "digest", "weekly_report")
@@ -212,6 +221,10 @@ def snapshot() -> dict[str, int]:
 
 def anonymise() -> dict[str, int]:
     return _run(do_anonymise)
+
+
+def nightly_housekeeping() -> dict[str, int]:
+    return _run(do_housekeeping)
 
 
 def challenger() -> dict[str, int]:
