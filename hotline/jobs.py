@@ -18,6 +18,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from hotline.bootstrap import App, bootstrap
+from hotline.housekeeping import housekeeping
 from hotline.settings import SchedulerConfig
 from tickets.delivery import DeliveryError, Notifier, deliver_pending
 from tickets.models import Notice
@@ -132,6 +133,13 @@ def do_snapshot(app: App, now: datetime) -> dict[str, int]:
     return {"snapshot": len(take_missing(app.engine, app.policy, now, words=issue_words(app)))}
 
 
+def do_housekeeping(app: App, now: datetime) -> dict[str, int]:
+    """Photos past their ticket's retention and orphan uploads, old rate counters, ended sessions."""
+    web = app.config.web
+    return housekeeping(app.engine, app.settings.env.home, now, web.uploads.keep_days_after_close,
+                        web.uploads.orphan_hours, web.login.absolute_hours)
+
+
 def do_challenge(app: App, now: datetime) -> dict[str, int]:
     """The weekly challenger (hotline/learning.py): promoted only if it beats the current model."""
     if not app.config.nlu.learning.enabled or app.config.nlu.backend != "builtin":
@@ -157,6 +165,7 @@ WORK: dict[str, Callable[[App, datetime], dict[str, int]]] = {
     "weekly_report": do_weekly,
     "snapshot": do_snapshot,
     "deliver": do_deliver,
+    "housekeeping": do_housekeeping,
     "challenger": do_challenge,
 }
 DEFAULT_RUN = (*SWEEPS, "digest", "weekly_report")
@@ -209,6 +218,10 @@ def weekly_report() -> dict[str, int]:
 
 def snapshot() -> dict[str, int]:
     return _run(do_snapshot, "snapshot")
+
+
+def nightly_housekeeping() -> dict[str, int]:
+    return _run(do_housekeeping, "housekeeping")
 
 
 def challenger() -> dict[str, int]:
