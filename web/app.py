@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from hotline.bootstrap import App
-from web import auth, chat, dashboard, public, workbench
+from web import auth, chat, dashboard, open311, public, workbench
 from web.edge import Edge
 
 STATIC = Path(__file__).parent / "static"
@@ -30,6 +30,7 @@ def create_app(hotline: App) -> FastAPI:
         from web import wechat
 
         api.include_router(wechat.router(hotline))
+    api.include_router(open311.router(hotline))
 
     @api.get("/healthz")
     def healthz() -> dict[str, str]:
