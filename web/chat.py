@@ -14,7 +14,7 @@ import secrets
 import uuid
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Cookie, File, HTTPException, Query, Request, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
 
 from bot import texts
 from bot.conversation import Conversation
@@ -35,6 +36,7 @@ from web.chat_log import ChatLog
 from web.edge import address_of
 
 CHANNEL = "web"
+T = TypeVar("T")
 COOKIE = "hotline_chat"
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
@@ -83,6 +85,20 @@ def chinese_errors(limit: int) -> type[APIRoute]:
     return ChatRoute
 
 
+async def retried(func: Callable[..., T], *args: Any) -> T:
+    """A read or the claim, tried again when the database connection drops (a terminated PostgreSQL
+    backend, a restarted server): the citizen gets an answer instead of a 500. A claim that committed
+    before its connection dropped is then seen as taken, and the event answers as a resend does."""
+    for attempt in range(3):
+        try:
+            return await asyncio.to_thread(func, *args)
+        except OperationalError:
+            if attempt == 2:
+                raise
+            await asyncio.sleep(0.05 * 2**attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
     chat = APIRouter(prefix="/chat", tags=["web chat"],
                      route_class=chinese_errors(hotline.config.bot.max_message_chars))
@@ -117,13 +133,13 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
         drops: a submitted ticket's number is then either in both or in neither (and the draft, still
         there, submits to the same ticket when pressed again)."""
         async with lock_of(session):
-            if not await asyncio.to_thread(store.claim_update, CHANNEL, event.event_id):
-                log = await asyncio.to_thread(log_store.load, session)
+            if not await retried(store.claim_update, CHANNEL, event.event_id):
+                log = await retried(log_store.load, session)
                 answer = log.get("answers", {}).get(event.event_id, {})  # a resend is shown what the first got
                 return {"replies": answer.get("replies", []), "toast": answer.get("toast"), "alert": False,
                         "keep_input": False, "duplicate": True}
-            state = await asyncio.to_thread(store.load, CHANNEL, "user", session) or {}
-            log = await asyncio.to_thread(log_store.load, session)
+            state = await retried(store.load, CHANNEL, "user", session) or {}
+            log = await retried(log_store.load, session)
             outcome = await talk.handle(event, state)
             now = hotline.now()
             if shown is not None and not outcome.keep_input:
