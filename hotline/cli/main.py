@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from hotline.cli import demo, jobs, nlu, serve, staff, stats, tickets
+from hotline.cli import demo, jobs, kb, nlu, serve, staff, stats, tickets
 from hotline.cli.common import get_app, handles_errors
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ app.add_typer(jobs.outbox, name="outbox")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.add_typer(nlu.app, name="nlu")
+app.add_typer(kb.app, name="kb")
 app.command("classify")(nlu.classify)
 
 
