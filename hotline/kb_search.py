@@ -86,7 +86,8 @@ class KbSearch:
         with self._lock:
             if self._index is None or signature != self._signature:
                 entries = self.kb.searchable()
-                encoder = load_encoder(self.encoder_name, threads=2)
+                # An empty knowledge base (a city that has none) never loads the encoder.
+                encoder = load_encoder(self.encoder_name, threads=2) if entries else None
                 docs = [Doc(e.id, [e.question, *e.variants], e.answer) for e in entries]
                 vectors = None
                 if encoder is not None:

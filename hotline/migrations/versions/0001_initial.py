@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-07 15:13:18.620198
+Create Date: 2026-12-07 15:15:25.456176
 """
 from __future__ import annotations
 
@@ -108,6 +108,10 @@ def upgrade() -> None:
     sa.Column('closed', sa.Integer(), nullable=False),
     sa.Column('rated', sa.Integer(), nullable=False),
     sa.Column('satisfied', sa.Integer(), nullable=False),
+    sa.Column('consultations', sa.Integer(), nullable=False),
+    sa.Column('consultations_assigned', sa.Integer(), nullable=False),
+    sa.Column('direct_answers', sa.Integer(), nullable=False),
+    sa.Column('transferred', sa.Integer(), nullable=False),
     sa.Column('handling_hours', sa.Float(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
