@@ -130,6 +130,11 @@ def do_snapshot(app: App, now: datetime) -> dict[str, int]:
     return {"snapshot": len(take_missing(app.engine, app.policy, now, words=issue_words(app)))}
 
 
+def do_kb_expiry(app: App, now: datetime) -> dict[str, int]:
+    """Remind departments of their knowledge-base entries that expire soon (once per entry and date)."""
+    return {"kb_expiry": app.kb.remind_expiring(now, app.config.kb.expiry_notice_days)}
+
+
 def do_periodic(app: App, now: datetime) -> dict[str, int]:
     """The frequent job: every ticket sweep, plus the digest and weekly report if due and not yet
     recorded, so a scheduler that was down at their hour catches up when it is back."""
@@ -146,6 +151,7 @@ WORK: dict[str, Callable[[App, datetime], dict[str, int]]] = {
     "weekly_report": do_weekly,
     "snapshot": do_snapshot,
     "deliver": do_deliver,
+    "kb_expiry": do_kb_expiry,
 }
 DEFAULT_RUN = (*SWEEPS, "digest", "weekly_report")
 
@@ -191,8 +197,12 @@ def snapshot() -> dict[str, int]:
     return _run(do_snapshot)
 
 
+def kb_expiry() -> dict[str, int]:
+    return _run(do_kb_expiry)
+
+
 def do_startup(app: App, now: datetime) -> dict[str, int]:
-    return {**do_periodic(app, now), **do_snapshot(app, now)}
+    return {**do_periodic(app, now), **do_snapshot(app, now), **do_kb_expiry(app, now)}
 
 
 def startup() -> dict[str, int]:

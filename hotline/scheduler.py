@@ -54,6 +54,8 @@ def job_specs(app: App) -> list[JobSpec]:
                 "weekly report to the leaders"),
         JobSpec("snapshot", "hotline.jobs:snapshot", CronTrigger(hour=config.snapshot_hour, minute=0, timezone=zone),
                 "nightly snapshot of the day's figures"),
+        JobSpec("kb_expiry", "hotline.jobs:kb_expiry", CronTrigger(hour=config.digest_hour, minute=5, timezone=zone),
+                "remind departments of knowledge-base entries about to expire"),
         JobSpec("startup", "hotline.jobs:startup", DateTrigger(started + timedelta(seconds=15), timezone=zone),
                 "once after start: sweep and snapshot catch-up"),
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from hotline.bootstrap import App
-from web import auth, chat, dashboard, public, workbench
+from web import auth, chat, dashboard, kb, public, workbench
 
 
 def create_app(hotline: App) -> FastAPI:
@@ -16,6 +16,7 @@ def create_app(hotline: App) -> FastAPI:
     api.include_router(auth.router(hotline))
     api.include_router(dashboard.router(hotline))
     api.include_router(public.router(hotline))
+    api.include_router(kb.router(hotline))
     api.include_router(workbench.router(hotline))
 
     @api.get("/healthz")

@@ -23,6 +23,11 @@ def serve(
     load = getattr(hotline.classifier, "load", None)
     if load is not None:  # the built-in NLU model: load it now (training it first if missing), not on the first message
         load()
+    from hotline.bootstrap import import_sample_kb
+
+    if import_sample_kb(hotline):
+        typer.echo("knowledge base was empty: imported the sample (示例知识库); replace it with `hotline kb import FILE --replace`")
+    typer.echo(f"knowledge base: {hotline.kb_search.warm()} entries searchable")
     bot = "Telegram bot on" if hotline.settings.env.telegram_token else "no TELEGRAM_TOKEN: web chat only"
     typer.echo(f"{hotline.config.city.name} 12345 hotline on http://{host}:{port}/chat  ({bot}; Ctrl-C stops)")
     from hotline.server import run_all  # uvicorn, FastAPI and the bot load only for serve
