@@ -23,13 +23,13 @@ from nlu.normalise import normalise
 
 log = logging.getLogger(__name__)
 
+EXACT_ROWS = 20_000
+CANDIDATES = 256
 MAX_QUERY_CHARS = 200  # a question is short; a long post is read by its opening, as the encoder does
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 # Words that say nothing about which entry is meant (how questions are asked, not what about).
 STOPWORDS = frozenset(
-    "的 了 吗 呢 吧 啊 呀 么 嘛 我 我们 你 你们 他 她 它 他们 是 在 有 和 与 及 或 就 都 也 还 又 要 想 能 会 可以 可 "
-    "怎么 怎么办 怎样 如何 什么 哪里 哪儿 哪个 去哪 谁 找 找谁 请问 咨询 一下 这个 那个 这 那 个 一个 把 被 给 让 "
-    "没有 不 没 多少 为什么 需要 应该 是不是 能不能 有没有 问 问题 办 一 下 上 里 吗 啥 些 了解 知道 能否".split()
+    ["的", "了", "吗", "呢", "吧", "啊", "呀", "么", "嘛", "我", "我们", "你", "你们", "他", "她", "它", "他们", "是", "在", "有", "和", "与", "及", "或", "就", "都", "也", "还", "又", "要", "想", "能", "会", "可以", "可", "怎么", "怎么办", "怎样", "如何", "什么", "哪里", "哪儿", "哪个", "去哪", "谁", "找", "找谁", "请问", "咨询", "一下", "这个", "那个", "这", "那", "个", "一个", "把", "被", "给", "让", "没有", "不", "没", "多少", "为什么", "需要", "应该", "是不是", "能不能", "有没有", "问", "问题", "办", "一", "下", "上", "里", "吗", "啥", "些", "了解", "知道", "能否"]
 )
 
 
@@ -133,6 +133,9 @@ class KbIndex:
     row_starts: np.ndarray  # first row of each entry
     encoder: Any = None
     calibration: Calibration = field(default_factory=Calibration)
+    # Over EXACT_ROWS phrasings, a first pass reads one centroid per entry (a third of the memory a
+    # query streams through) and only the best CANDIDATES entries are scored on every phrasing.
+    centroids: np.ndarray | None = None
 
     @classmethod
     def build(cls, docs: Sequence[Doc], encoder: Any = None, vectors: np.ndarray | None = None,
@@ -145,6 +148,10 @@ class KbIndex:
             else np.zeros(0, dtype=np.int64)
         if vectors is None and encoder is not None and phrasings:
             vectors = encoder.encode(phrasings, kind="query")
+        centroids = None
+        if vectors is not None and len(vectors) > EXACT_ROWS:
+            sums = np.add.reduceat(vectors, starts, axis=0)
+            centroids = (sums / np.linalg.norm(sums, axis=1, keepdims=True)).astype(np.float32)
         return cls(
             ids=np.array([d.id for d in docs], dtype=np.int64),
             bm25=_Bm25.build(texts),
@@ -153,6 +160,7 @@ class KbIndex:
             row_starts=starts,
             encoder=encoder,
             calibration=calibration or Calibration(),
+            centroids=centroids,
         )
 
     def __len__(self) -> int:
@@ -167,14 +175,27 @@ class KbIndex:
         lexical = bm / (bm + cal.bm25_saturation)
         if self.vectors is not None and self.encoder is not None and n:
             q = self.encoder.encode([query], kind="query")[0]
-            sims = self.vectors @ q
-            dense = np.maximum.reduceat(sims, self.row_starts) if len(sims) else np.zeros(n, dtype=np.float32)
-            fused = (1 - cal.lexical_weight) * dense + cal.lexical_weight * lexical
+            fused = (1 - cal.lexical_weight) * self._dense(q) + cal.lexical_weight * lexical
         else:
             fused = lexical
         if allowed is not None:
             fused = np.where(allowed, fused, -np.inf)
         return fused
+
+    def _dense(self, q: np.ndarray) -> np.ndarray:
+        """Each entry's best cosine over its phrasings (exactly for the best entries of a large index,
+        the centroid's for the rest, which cannot reach the top)."""
+        assert self.vectors is not None
+        if self.centroids is None:
+            return np.maximum.reduceat(self.vectors @ q, self.row_starts)
+        dense = self.centroids @ q
+        k = min(CANDIDATES, len(dense))
+        best = np.argpartition(-dense, k - 1)[:k]
+        rows = np.flatnonzero(np.isin(self.row_entry, best))
+        exact = np.full(len(dense), -1.0, dtype=np.float32)
+        np.maximum.at(exact, self.row_entry[rows], self.vectors[rows] @ q)
+        dense[best] = exact[best]
+        return dense
 
     def search(self, query: str, limit: int = 5, allowed: np.ndarray | None = None) -> list[Hit]:
         if not (query or "").strip() or not len(self.ids):

@@ -82,11 +82,11 @@ def router(hotline: App) -> APIRouter:
         today = calendar.local_day(hotline.now())
         if q.strip():
             answers = hotline.kb_search.search(q[:2000], 20, today)
-            found = [(kb.get(a.entry.id), a.score, a.confident) for a in answers]
+            found: list[tuple[Any, float | None, bool]] = [(kb.get(a.entry.id), a.score, a.confident) for a in answers]
         else:
             chosen = status if status in Status.__members__ else None
             found = [(e, None, False) for e in kb.entries(status=chosen, limit=500)]
-        return page(request, staff, "workbench_kb_list.html", q=q, status=status, found=found)
+        return page(request, staff, "workbench_kb_list.html", q=q, status_filter=status, found=found)
 
     @routes.get("/new", response_class=HTMLResponse)
     def new(request: Request) -> Response:
@@ -104,7 +104,7 @@ def router(hotline: App) -> APIRouter:
         try:
             entry = kb.get(entry_id)
         except NotFound:
-            return page(request, staff, "workbench_kb_list.html", 404, q="", status="", found=[],
+            return page(request, staff, "workbench_kb_list.html", 404, q="", status_filter="", found=[],
                         error="没有找到该条目。")
         return page(request, staff, "workbench_kb_entry.html", entry=entry, versions=kb.versions(entry_id),
                     may_edit=kb.may_edit(staff, entry.department_code), done=done, form=None)
@@ -117,7 +117,7 @@ def router(hotline: App) -> APIRouter:
             return staff
         form = await form_of(request)
         if form is None:
-            return page(request, staff, "workbench_kb_list.html", 403, q="", status="", found=[],
+            return page(request, staff, "workbench_kb_list.html", 403, q="", status_filter="", found=[],
                         error="表单已过期或来源不明（缺少有效的安全令牌），操作未执行。请刷新页面后重试。")
         assert staff.id is not None
         try:

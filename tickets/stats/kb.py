@@ -20,7 +20,7 @@ TOP = 10
 def kb_figures(engine: Engine, since: datetime, until: datetime) -> dict[str, Any]:
     with Session(engine) as session:
         rows = session.execute(
-            select(Ticket.topic, Ticket.kb_entry_id).where(
+            select(Ticket.topic, Ticket.kb_entry_id).where(  # type: ignore[call-overload]
                 Ticket.close_reason == CloseReason.direct_answer, Ticket.created_at >= since,  # type: ignore[arg-type]
                 Ticket.created_at < until)  # type: ignore[arg-type]
         ).all()
@@ -29,7 +29,7 @@ def kb_figures(engine: Engine, since: datetime, until: datetime) -> dict[str, An
         questions = {e.id: e.question for e in session.execute(
             select(KbEntry).where(KbEntry.id.in_(list(by_entry)))).scalars()}  # type: ignore[union-attr]
         misses = session.execute(
-            select(KbMiss.text, func.count()).where(KbMiss.at >= since, KbMiss.at < until)  # type: ignore[arg-type]
+            select(KbMiss.text, func.count()).where(KbMiss.at >= since, KbMiss.at < until)  # type: ignore[call-overload]
             .group_by(KbMiss.text).order_by(func.count().desc()).limit(TOP)
         ).all()
     return {

@@ -15,9 +15,9 @@ from sqlmodel import Session
 from tickets.models import Department
 from tickets.states import TicketType
 from tickets.stats.daily import GroupKey, OverdueTicket, WindowStats, compute_window, overdue_at
-from tickets.stats.kb import kb_figures
 from tickets.stats.figures import Counts
 from tickets.stats.hot import HotIssue, group_issues, vocabulary
+from tickets.stats.kb import kb_figures
 from tickets.stats.models import StatsDay, StatsDelta, StatsHot, StatsIntake, StatsOverdue
 from tickets.stats.periods import Period
 from tickets.timelimits import Policy
