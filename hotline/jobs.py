@@ -130,6 +130,15 @@ def do_snapshot(app: App, now: datetime) -> dict[str, int]:
     return {"snapshot": len(take_missing(app.engine, app.policy, now, words=issue_words(app)))}
 
 
+def do_challenge(app: App, now: datetime) -> dict[str, int]:
+    """The weekly challenger (hotline/learning.py): promoted only if it beats the current model."""
+    if not app.config.nlu.learning.enabled or app.config.nlu.backend != "builtin":
+        return {"challenger_promoted": 0}
+    from hotline.learning import challenge  # noqa: PLC0415 - training loads the model's libraries
+
+    return {"challenger_promoted": int(challenge(app.settings, app.engine, now).promoted)}
+
+
 def do_kb_expiry(app: App, now: datetime) -> dict[str, int]:
     """Remind departments of their knowledge-base entries that expire soon (once per entry and date)."""
     return {"kb_expiry": app.kb.remind_expiring(now, app.config.kb.expiry_notice_days)}
@@ -151,6 +160,7 @@ WORK: dict[str, Callable[[App, datetime], dict[str, int]]] = {
     "weekly_report": do_weekly,
     "snapshot": do_snapshot,
     "deliver": do_deliver,
+    "challenger": do_challenge,
     "kb_expiry": do_kb_expiry,
 }
 DEFAULT_RUN = (*SWEEPS, "digest", "weekly_report")
@@ -195,6 +205,10 @@ def weekly_report() -> dict[str, int]:
 
 def snapshot() -> dict[str, int]:
     return _run(do_snapshot)
+
+
+def challenger() -> dict[str, int]:
+    return _run(do_challenge)
 
 
 def kb_expiry() -> dict[str, int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from hotline.bootstrap import App
-from web import auth, chat, dashboard, kb, public, workbench
+from web import auth, chat, dashboard, kb, open311, public, workbench
 
 
 def create_app(hotline: App) -> FastAPI:
@@ -18,6 +18,11 @@ def create_app(hotline: App) -> FastAPI:
     api.include_router(public.router(hotline))
     api.include_router(kb.router(hotline))
     api.include_router(workbench.router(hotline))
+    if hotline.settings.env.wechat is not None:  # WECHAT_TOKEN turns the Official Account's /wechat on
+        from web import wechat
+
+        api.include_router(wechat.router(hotline))
+    api.include_router(open311.router(hotline))
 
     @api.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -26,12 +26,14 @@ def serve(
     from hotline.bootstrap import import_sample_kb
 
     if import_sample_kb(hotline):
-        typer.echo("knowledge base was empty: imported the sample (示例知识库); replace it with `hotline kb import FILE --replace`")
-    typer.echo(f"knowledge base: {hotline.kb_search.warm()} entries searchable")
-    bot = "Telegram bot on" if hotline.settings.env.telegram_token else "no TELEGRAM_TOKEN: web chat only"
-    typer.echo(f"{hotline.config.city.name} 12345 hotline on http://{host}:{port}/chat  ({bot}; Ctrl-C stops)")
+        typer.echo("知识库为空：已导入示例知识库；请用 `hotline kb import 文件 --replace` 换成本市的知识库")
+    typer.echo(f"知识库：{hotline.kb_search.warm()} 条可检索")
+    bot = "Telegram 机器人已开启" if hotline.settings.env.telegram_token else "未设置 TELEGRAM_TOKEN：仅网页聊天"
+    if hotline.settings.env.wechat is not None:
+        bot += "；微信公众号已开启：/wechat"
+    typer.echo(f"{hotline.config.city.name} 12345 热线已启动：http://{host}:{port}/chat  （{bot}；按 Ctrl-C 停止）")
     from hotline.server import run_all  # uvicorn, FastAPI and the bot load only for serve
 
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C once everything has stopped
         asyncio.run(run_all(hotline, host, port, webhook_url))
-    typer.echo("stopped")
+    typer.echo("已停止")
