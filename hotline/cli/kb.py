@@ -25,10 +25,10 @@ def import_(
     hotline = get_app()
     rows = kb_files.read(file)
     if not rows:
-        fail(f"{file}: no entries in the file; nothing changed")
+        fail(f"{file}：文件中没有条目，知识库未作改动。")
     result = hotline.kb.import_rows(rows, replace=replace, actor=f"import {file.name}")
-    typer.echo(f"{file.name}: {result.created} new, {result.updated} updated, {result.unchanged} unchanged"
-               + (f", {result.retired} retired" if replace else ""))
+    typer.echo(f"{file.name}：新增 {result.created} 条，更新 {result.updated} 条，未变 {result.unchanged} 条"
+               + (f"，下线 {result.retired} 条" if replace else ""))
 
 
 @app.command("export")
@@ -37,7 +37,7 @@ def export(file: Path = typer.Argument(..., help="CSV (UTF-8) or, for .yml/.yaml
     """Write the published entries in the import format."""
     entries = get_app().kb.entries(status=Status.published, limit=10**7)
     kb_files.write(file, entries)
-    typer.echo(f"{len(entries)} entries -> {file}")
+    typer.echo(f"已导出 {len(entries)} 条已发布条目 -> {file}")
 
 
 @app.command("search")
