@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-07 15:47:06.110370
+Create Date: 2026-12-07 16:07:10.361488
 """
 from __future__ import annotations
 
@@ -81,6 +81,12 @@ def upgrade() -> None:
     with op.batch_alter_table('kb_miss', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_kb_miss_at'), ['at'], unique=False)
 
+    op.create_table('rate_counter',
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=160), nullable=False),
+    sa.Column('window', sa.BigInteger(), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('key', 'window')
+    )
     op.create_table('staff',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
@@ -204,6 +210,17 @@ def upgrade() -> None:
     with op.batch_alter_table('open311_request', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_open311_request_api_key_id'), ['api_key_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_open311_request_created_at'), ['created_at'], unique=False)
+
+    op.create_table('staff_session',
+    sa.Column('digest', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('staff_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', tickets.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', tickets.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], ),
+    sa.PrimaryKeyConstraint('digest')
+    )
+    with op.batch_alter_table('staff_session', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_staff_session_staff_id'), ['staff_id'], unique=False)
 
     op.create_table('ticket',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -468,6 +485,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ticket_citizen_id'))
 
     op.drop_table('ticket')
+    with op.batch_alter_table('staff_session', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_staff_session_staff_id'))
+
+    op.drop_table('staff_session')
     with op.batch_alter_table('open311_request', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_open311_request_created_at'))
         batch_op.drop_index(batch_op.f('ix_open311_request_api_key_id'))
@@ -496,6 +517,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_staff_department_code'))
 
     op.drop_table('staff')
+    op.drop_table('rate_counter')
     with op.batch_alter_table('kb_miss', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_kb_miss_at'))
 
