@@ -235,7 +235,7 @@ def challenger() -> dict[str, int]:
 
 
 def kb_expiry() -> dict[str, int]:
-    return _run(do_kb_expiry)
+    return _run(do_kb_expiry, "kb_expiry")
 
 
 def do_startup(app: App, now: datetime) -> dict[str, int]:
