@@ -24,7 +24,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from bot import texts
+from bot import kb_answer, texts
 from bot.choices import TYPED_CHANNELS
 from bot.desk import Desk, WeeklyReport
 from bot.events import Buttons, Event, Outcome, Reply
@@ -329,7 +329,7 @@ class Conversation:
         state["draft"] = draft
         if prediction.urgent:
             return await self.submit_urgent(event, state)
-        return self.next_question(state)
+        return await kb_answer.offer(self, state) or self.next_question(state)
 
     async def insist(self, event: Event, state: dict[str, Any], token: str) -> Outcome:
         """"Submit anyway" under the request to write in Chinese: the kept message becomes a draft."""
@@ -478,6 +478,8 @@ class Conversation:
             return await self.followup.status_of(event, state, staff, parts[1])
         if parts[0] == "insist" and len(parts) == 2:
             return await self.insist(event, state, parts[1])
+        if parts[0] == "kb" and len(parts) == 3:
+            return await kb_answer.on_button(self, event, state, parts)
         outcome = await self.desk.on_button(event, state, staff, parts)
         return outcome if outcome is not None else Outcome.refuse("这个按钮已失效。")
 
@@ -543,6 +545,7 @@ class Conversation:
             phone=draft["phone"],
             location=draft["place"],
             attachments=[("photo", ref) for ref in draft["photos"] if ref],
+            kb_offered=draft.get("kb_offered"),
         )
 
     async def submit(self, event: Event, state: dict[str, Any]) -> Outcome:
@@ -601,6 +604,8 @@ class Conversation:
                 ok = ok and (parts[1] != "skip" or step in (ASK_PLACE, ASK_PHONE))
             elif parts[0] == "status":
                 ok = True
+            elif parts[0] == "kb":
+                ok = kb_answer.is_live(parts, state)
             elif parts[0] == "insist" and len(parts) == 2:
                 ok = (state.get("foreign") or {}).get("id") == parts[1]
             elif parts[0] == "noreason" and len(parts) == 2:

@@ -263,6 +263,17 @@ class DepartmentConfig(Strict):
         return value
 
 
+class KbConfig(Strict):
+    """The knowledge base (知识库): search and its calibration (docs/DESIGN.md, knowledge base)."""
+
+    enabled: bool = True                  # the bot answers consultations from it
+    encoder: Literal["e5", "use", "none"] = "e5"
+    threshold: float = Field(0.915, ge=0, le=2)  # fused score a confident answer reaches
+    margin: float = Field(0.01, ge=0, le=1)       # and its lead over the next entry
+    expiry_notice_days: int = Field(14, ge=1, le=365)
+    sample: str = "data/kb/sample.csv"    # imported on first start when the knowledge base is empty ("" = never)
+
+
 class HotlineConfig(Strict):
     city: City = City()
     calendar: CalendarConfig = CalendarConfig()
@@ -274,6 +285,7 @@ class HotlineConfig(Strict):
     publication: PublicationConfig = PublicationConfig()
     privacy: PrivacyConfig = PrivacyConfig()
     web: WebConfig = WebConfig()
+    kb: KbConfig = KbConfig()
     dispatchers: list[Person] = []
     leaders: list[Person] = []
     departments: list[DepartmentConfig] = Field(min_length=1)

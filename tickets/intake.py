@@ -48,6 +48,9 @@ class Submission:
     # (a direct answer from the knowledge base, an emergency transfer); the department predicted or
     # chosen is kept for the statistics of direct answers.
     hold: bool = False
+    # The knowledge-base entry the bot offered and the citizen found no answer in (没解决): the
+    # department sees it on the ticket.
+    kb_offered: int | None = None
 
 
 def get_or_create_citizen(session: Session, ref: CitizenRef, now: datetime) -> Citizen:
@@ -125,7 +128,7 @@ def create_ticket(
         text=text,
         summary=summarise(text),
         entities=list(prediction.entities),
-        nlu=_nlu_record(prediction),
+        nlu={**_nlu_record(prediction), **({"kb_offered": submission.kb_offered} if submission.kb_offered else {})},
         type_confidence=prediction.type_confidence,
         department_confidence=prediction.department_confidence,
         needs_review=not routed,

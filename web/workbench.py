@@ -96,6 +96,8 @@ def router(hotline: App) -> APIRouter:
         if staff.role == Role.dispatcher:
             return page(request, staff, "workbench_dispatcher.html", review=views.review_queue(),
                         extensions=views.extension_requests(), answered=views.answered())
+        if staff.role == Role.kb_editor:
+            return RedirectResponse("/workbench/kb", status_code=303)
         if staff.role == Role.leader:
             return page(request, staff, "workbench_leader.html", overdue=views.overdue(now, masked=True),
                         counts=views.open_counts())
@@ -112,6 +114,12 @@ def router(hotline: App) -> APIRouter:
             return RedirectResponse(f"/workbench/ticket/{quote(found[0].number)}", status_code=303)
         return page(request, staff, "workbench_search.html", q=q, found=found)
 
+    def _kb_entry(entry_id: Any) -> Any:
+        try:
+            return hotline.kb.get(int(entry_id))
+        except (NotFound, ValueError, TypeError):
+            return None
+
     def ticket_page(request: Request, staff: Staff, number: str, status: int = 200, **context: Any) -> Response:
         try:
             view = views.page(number, staff, hotline.now())
@@ -119,7 +127,12 @@ def router(hotline: App) -> APIRouter:
             # Another department's ticket: say only that, not what the refused action found.
             return message(request, staff, refusal(err), status_of(err))
         names = department_names()
+        kb_ids = {"kb_offered": view.ticket.nlu.get("kb_offered"), "kb_answered": view.ticket.kb_entry_id}
+        kb_entries = {k: _kb_entry(v) for k, v in kb_ids.items() if v}
+        may_add = (view.ticket.type == TicketType.consultation and bool(view.replies)
+                   and hotline.kb.may_edit(staff, view.ticket.department_code))
         return page(request, staff, "workbench_ticket.html", status, view=view, t=view.ticket,
+                    kb_entries=kb_entries, may_add_to_kb=may_add,
                     event_note=lambda e: event_note(e, names),
                     max_extension_days=hotline.policy.limits.max_extension_days, **context)
 

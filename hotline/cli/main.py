@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from hotline.cli import apikeys, demo, doctor, jobs, nlu, privacy, serve, staff, stats, tickets
+from hotline.cli import apikeys, demo, doctor, jobs, kb, nlu, privacy, serve, staff, stats, tickets
 from hotline.cli.common import get_app, handles_errors
 from tickets.text import clean
 
@@ -27,6 +27,7 @@ app.command("serve")(serve.serve)
 app.command("doctor")(doctor.doctor)
 app.add_typer(nlu.app, name="nlu")
 app.add_typer(apikeys.app, name="apikey")
+app.add_typer(kb.app, name="kb")
 app.command("classify")(nlu.classify)
 app.command("mask")(privacy.mask)
 app.add_typer(privacy.citizen, name="citizen")

@@ -18,6 +18,7 @@ from tickets.states import TicketType
 from tickets.stats.daily import GroupKey, OverdueTicket, WindowStats, compute_window, overdue_at
 from tickets.stats.figures import Counts
 from tickets.stats.hot import HotIssue, group_issues, vocabulary
+from tickets.stats.kb import kb_figures
 from tickets.stats.models import StatsDay, StatsDelta, StatsHot, StatsIntake, StatsOverdue
 from tickets.stats.periods import Period
 from tickets.timelimits import Policy
@@ -185,6 +186,8 @@ def build_report(
             {ch: sum(c for (_, c2), c in current.intake.items() if c2 == ch) for ch in
              {c2 for _, c2 in current.intake}}).most_common()],
         "source": {"snapshot_days": current.from_snapshots, "live_days": current.live_days},
+        "kb": kb_figures(engine, policy.calendar.start_of(period.first),
+                         min(policy.calendar.start_of(period.last + timedelta(days=1)), now)),
     }
 
 
