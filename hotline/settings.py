@@ -196,6 +196,8 @@ class SchedulerConfig(Strict):
     answer_reminder_days: float = Field(1, gt=0)  # remind a department this many working days before its deadline
     callback_after_hours: float = Field(24, ge=0)  # the 回访 asks the citizen to rate this long after the answer
     misfire_grace_minutes: int = Field(60, ge=1)  # a job missed by longer than this (downtime) is skipped
+    deliver_claim_seconds: int = Field(60, ge=2, le=3600)  # a killed deliverer's batch waits this long (tickets/delivery.py)
+    leader_retry_seconds: float = Field(10, gt=0, le=50)  # how often a standby process tries to lead (hotline/leader.py)
 
     @field_validator("weekly_report")
     @classmethod
@@ -224,6 +226,13 @@ class PublicationConfig(Strict):
     excerpt_chars: int = Field(60, ge=10, le=500)
     answer_chars: int = Field(120, ge=10, le=1000)
     sensitive: list[SensitiveKindConfig] = []
+
+
+class PrivacyConfig(Strict):
+    """个人信息保护: how long a finished ticket keeps its personal data, and when the job runs."""
+
+    retention_days: int = Field(730, ge=30, le=3650)  # after 办结 (or 无效 / 并单); then anonymised
+    anonymise_hour: int = Field(2, ge=0, le=23)  # local hour of the nightly retention job
 
 
 class Person(Strict):
@@ -263,6 +272,7 @@ class HotlineConfig(Strict):
     bot: BotConfig = BotConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
     publication: PublicationConfig = PublicationConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
     web: WebConfig = WebConfig()
     dispatchers: list[Person] = []
     leaders: list[Person] = []
