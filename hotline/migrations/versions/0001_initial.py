@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-07 16:15:21.252078
+Create Date: 2026-12-07 16:05:38.405091
 """
 from __future__ import annotations
 
