@@ -138,7 +138,7 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
         # The database work on either side of the conversation goes to a thread in one hop each:
         # every hop costs a thread hand-off, which the profile showed as a third of a ticket's CPU.
         async with locks.hold(session):
-            state, log = await retried(begin)
+            state, log = await retried(begin)  # a dropped connection is tried again
             if state is None:
                 answer = log.get("answers", {}).get(event.event_id, {})  # a resend is shown what the first got
                 return {"replies": answer.get("replies", []), "toast": answer.get("toast"), "alert": False,
