@@ -73,6 +73,7 @@ def sync_directory(engine: Engine, config: HotlineConfig) -> None:
             people += [(p.name, p.role, d.code, p.telegram_id, p.username) for p in d.staff]
         people += [(p.name, "dispatcher", None, p.telegram_id, p.username) for p in config.dispatchers]
         people += [(p.name, "leader", None, p.telegram_id, p.username) for p in config.leaders]
+        people += [(p.name, "operator", None, p.telegram_id, p.username) for p in config.operators]
         for name, role, code, telegram_id, username in people:
             staff = session.exec(
                 select(Staff).where(Staff.name == name, Staff.from_config == True)  # noqa: E712

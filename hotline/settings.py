@@ -188,6 +188,7 @@ class HotlineConfig(Strict):
     publication: PublicationConfig = PublicationConfig()
     dispatchers: list[Person] = []
     leaders: list[Person] = []
+    operators: list[Person] = []  # 话务员: take calls at /desk, make phone callbacks
     departments: list[DepartmentConfig] = Field(min_length=1)
 
     @model_validator(mode="after")
