@@ -43,6 +43,8 @@ def build_policy(config: HotlineConfig) -> Policy:
             accept_days=limits.accept_days,
             answer_days=limits.answer_days.model_dump(),
             callback_days=limits.callback_days,
+            callback_after_hours=config.scheduler.callback_after_hours,
+            callback_attempts=limits.callback_attempts,
             max_extension_days=limits.max_extension_days,
             department_answer_days={code: o for code, o in overrides.items() if o},
         ),

@@ -16,8 +16,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, func, select
 
-from tickets import notices, transitions
+from tickets import desk_transitions, notices, transitions
 from tickets.actors import SYSTEM, Actor, citizen_actor
+from tickets.desk_service import DeskMixin
 from tickets.errors import InvalidInput, NotFound
 from tickets.intake import (
     CitizenRef,
@@ -43,7 +44,7 @@ class SubmitResult:
     created: bool
 
 
-class TicketService:
+class TicketService(DeskMixin):
     def __init__(
         self,
         engine: Engine,
@@ -222,7 +223,7 @@ class TicketService:
         with self.unit_of_work() as session:
             ticket, actor = self._ticket(session, number), self._staff(session, staff_id)
             self._department(session, department)
-            transitions.reroute(session, ticket, department, actor, moment, self.policy)
+            desk_transitions.reroute_open(session, ticket, department, actor, moment, self.policy)
             self._notify_department(session, ticket, moment, "rerouted")
             return ticket
 

@@ -44,6 +44,7 @@ def may_view(staff: Staff, ticket: Ticket) -> bool:
 def sees_phone(staff: Staff, ticket: Ticket) -> bool:
     return staff.role == Role.dispatcher or (
         staff.role in (Role.staff, Role.head) and staff.department_code == ticket.department_code
+        and not ticket.confidential  # 保密: the citizen asked that the department not see who they are
     )
 
 

@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from hotline.cli import demo, jobs, nlu, serve, staff, stats, tickets
+from hotline.cli import demo, desk, jobs, nlu, serve, staff, stats, tickets
 from hotline.cli.common import get_app, handles_errors
 
 app = typer.Typer(
@@ -17,6 +17,7 @@ app = typer.Typer(
 )
 app.add_typer(tickets.app, name="ticket")
 app.add_typer(staff.app, name="staff")
+app.add_typer(desk.app, name="callback")
 app.add_typer(stats.app, name="stats")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(jobs.outbox, name="outbox")
