@@ -65,12 +65,12 @@ def record_callback(session: Session, ticket: Ticket, actor: Actor, result: str,
     check("callback", ticket, actor)
     now = ensure_aware(now)
     text = (note or "").strip()[:MAX_NOTE_CHARS] or None
+    assert ticket.answered_at is not None
+    tried = len(attempts(session, ticket.id, since=ticket.answered_at)) + 1  # type: ignore[arg-type]
     attempt = CallbackAttempt(ticket_id=ticket.id, staff_id=actor.id, at=now, result=result, note=text)  # type: ignore[arg-type]
     session.add(attempt)
     before = ticket.state
     if result == "no_answer":
-        assert ticket.answered_at is not None
-        tried = len(attempts(session, ticket.id, since=ticket.answered_at)) + 1  # type: ignore[arg-type]
         if tried >= policy.limits.callback_attempts:
             ticket.state, ticket.closed_at, ticket.close_reason = State.closed, now, CloseReason.unrated
         label = f"未接通（第 {tried} 次）" + ("，未评价办结" if ticket.state == State.closed else "")
