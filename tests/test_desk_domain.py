@@ -113,3 +113,22 @@ def test_a_repeat_contact_tells_the_department_and_a_closed_ticket_refuses_it(ho
     with pytest.raises(TransitionNotAllowed):
         hotline.tickets.add_contact(answered.number, "再问一下", "phone", staff_id=operator)
     assert hotline.tickets.contact_count(answered.number) == 1
+
+
+def test_weekly_report_counts_transfers_repeat_contacts_and_callbacks(hotline: App):
+    from tickets.stats.periods import parse_week
+    from tickets.stats.report import build_report
+
+    operator = staff_id(hotline, "话务员张敏")
+    answered = _answered(hotline)
+    hotline.tickets.record_callback(answered.number, operator, "no_answer", now=local(2026, 11, 23, 12))
+    submit(hotline, now=local(2026, 11, 23, 9, 30))  # answered by nobody
+    hotline.tickets.add_contact(answered.number, "再次来电", "phone", staff_id=operator, now=local(2026, 11, 23, 13))
+    held = hotline.tickets.submit(Submission("phone", "m-9", CitizenRef("phone", "13800000000"), "家里着火了", hold=True),
+                                  local(2026, 11, 23, 14)).ticket
+    hotline.tickets.close_at_once(held.number, "transferred", staff_id=operator, service="119", note="火情",
+                                  now=local(2026, 11, 23, 14))
+    city = build_report(hotline.engine, hotline.policy, parse_week("2026-W48"), local(2026, 11, 25, 9))["city"]
+    assert (city["transferred"], city["contacts"], city["repeat_rate"]) == (1, 4, 0.25)
+    assert (city["callbacks"], city["callback_rate"]) == (1, 1.0)
+    assert city["previous"]["contacts"] == 0 and city["previous"]["repeat_rate"] is None

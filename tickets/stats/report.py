@@ -15,6 +15,7 @@ from sqlmodel import Session
 from tickets.models import Department
 from tickets.states import TicketType
 from tickets.stats.daily import GroupKey, OverdueTicket, WindowStats, compute_window, overdue_at
+from tickets.stats.desk import desk_figures
 from tickets.stats.figures import Counts
 from tickets.stats.hot import HotIssue, group_issues, vocabulary
 from tickets.stats.models import StatsDay, StatsDelta, StatsHot, StatsIntake, StatsOverdue
@@ -164,7 +165,8 @@ def build_report(
     return {
         "period": period.as_dict(),
         "as_of": current.as_of.isoformat() if current.as_of else None,
-        "city": {**city.figures(), "previous": p_city.figures()},
+        "city": {**city.figures(), **desk_figures(engine, policy, period, now),
+                 "previous": {**p_city.figures(), **desk_figures(engine, policy, period.previous(), now)}},
         "departments": rows,
         "types": [{"type": t.value, **types[t.value].figures(), "previous": p_types[t.value].figures()}
                   for t in TicketType],
