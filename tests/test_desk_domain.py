@@ -11,7 +11,7 @@ from tests.factories import people, staff_id, submit
 from tickets.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
 from tickets.intake import CitizenRef, Submission
 from tickets.models import Notice
-from tickets.models_desk import NluCorrection
+from tickets.corrections import NluCorrection
 from tickets.states import State
 
 

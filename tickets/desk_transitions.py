@@ -12,20 +12,14 @@ from datetime import datetime
 from sqlmodel import Session, col, func, select
 
 from tickets.actors import Actor
+from tickets.corrections import record_correction
 from tickets.errors import InvalidInput, TransitionNotAllowed
 from tickets.models import Ticket
-from tickets.models_desk import CallbackAttempt, Contact, NluCorrection, Supervision
+from tickets.models_desk import CallbackAttempt, Contact, Supervision
 from tickets.states import CALLBACK_RESULTS, CloseReason, Rating, State, TicketType
 from tickets.timelimits import Policy
 from tickets.timeutil import ensure_aware
 from tickets.transitions import MAX_NOTE_CHARS, _record, _required_text, check
-from tickets.transitions import reroute as _reroute
-
-
-def _correction(session: Session, ticket: Ticket, field: str, before: str | None, after: str, actor: Actor,
-                now: datetime) -> None:
-    session.add(NluCorrection(ticket_id=ticket.id, field=field, from_value=before, to_value=after,  # type: ignore[arg-type]
-                              staff_id=actor.id, at=now))
 
 
 def add_contact(session: Session, ticket: Ticket, actor: Actor, channel: str, text: str, now: datetime,
@@ -89,16 +83,6 @@ def record_callback(session: Session, ticket: Ticket, actor: Actor, result: str,
     return attempt
 
 
-def reroute_open(session: Session, ticket: Ticket, department_code: str, actor: Actor, now: datetime,
-                 policy: Policy) -> None:
-    """改派 of any open ticket; when it undoes the NLU's routing, the correction is kept."""
-    previous = ticket.department_code
-    _reroute(session, ticket, department_code, actor, now, policy)
-    predicted = ticket.nlu.get("department") if ticket.nlu else None
-    if previous is not None and previous == predicted and department_code != previous:
-        _correction(session, ticket, "department", previous, department_code, actor, ensure_aware(now))
-
-
 def retype(session: Session, ticket: Ticket, ticket_type: str, actor: Actor, now: datetime, policy: Policy) -> None:
     """改类型: the answer time limit is recomputed from when the department got the ticket."""
     check("retype", ticket, actor)
@@ -120,7 +104,7 @@ def retype(session: Session, ticket: Ticket, ticket_type: str, actor: Actor, now
         old = zone.local(old_due).strftime("%Y-%m-%d %H:%M") if old_due else "—"
         deadline = f"；答复时限 {old} -> {zone.local(ticket.answer_due).strftime('%Y-%m-%d %H:%M')}"
     _record(session, ticket, "retype", actor, now, ticket.state, note=f"{before} -> {ticket_type}{deadline}")
-    _correction(session, ticket, "type", before, ticket_type, actor, now)
+    record_correction(session, ticket, "type", before, ticket_type, actor, now)
 
 
 def mark_urgent(session: Session, ticket: Ticket, actor: Actor, now: datetime, note: str | None = None) -> None:
@@ -129,8 +113,6 @@ def mark_urgent(session: Session, ticket: Ticket, actor: Actor, now: datetime, n
         raise TransitionNotAllowed("mark_urgent", ticket.number, "it is already marked urgent")
     ticket.urgent = True
     _record(session, ticket, "mark_urgent", actor, ensure_aware(now), ticket.state, note=(note or "").strip() or None)
-    if not ticket.nlu.get("urgent"):
-        _correction(session, ticket, "urgent", "false", "true", actor, ensure_aware(now))
 
 
 def supervise(session: Session, ticket: Ticket, actor: Actor, text: str, now: datetime) -> Supervision:

@@ -1,5 +1,5 @@
 """Tables of the hotline centre's desk (issue 14): repeat contacts, phone callbacks, supervision
-notes by hand, the NLU's corrections and the time each call took. Times are UTC."""
+notes by hand and the time each call took. Times are UTC."""
 
 from __future__ import annotations
 
@@ -52,19 +52,6 @@ class Supervision(SQLModel, table=True):
     text: str
     acknowledged_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     acknowledged_by: int | None = Field(default=None, foreign_key="staff.id")
-
-
-class NluCorrection(SQLModel, table=True):
-    """A person corrected what the NLU decided (department, type): the NLU learns from these rows."""
-
-    __tablename__ = "nlu_correction"
-    id: int | None = Field(default=None, primary_key=True)
-    ticket_id: int = Field(foreign_key="ticket.id", index=True)
-    field: str = Field(max_length=20)
-    from_value: str | None = Field(default=None, max_length=40)
-    to_value: str = Field(max_length=40)
-    staff_id: int | None = Field(default=None, foreign_key="staff.id")
-    at: datetime = _at()
 
 
 class DeskCall(SQLModel, table=True):

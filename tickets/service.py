@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, func, select
 
-from tickets import desk_transitions, notices, transitions
+from tickets import notices, transitions
 from tickets.actors import SYSTEM, Actor, citizen_actor
 from tickets.desk_service import DeskMixin
 from tickets.errors import InvalidInput, NotFound
@@ -223,7 +223,7 @@ class TicketService(DeskMixin):
         with self.unit_of_work() as session:
             ticket, actor = self._ticket(session, number), self._staff(session, staff_id)
             self._department(session, department)
-            desk_transitions.reroute_open(session, ticket, department, actor, moment, self.policy)
+            transitions.reroute(session, ticket, department, actor, moment, self.policy)
             self._notify_department(session, ticket, moment, "rerouted")
             return ticket
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from tickets.actors import Actor
+from tickets.corrections import record_correction
 from tickets.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
 from tickets.models import Reply, Ticket, TicketEvent
 from tickets.states import (
@@ -117,6 +118,8 @@ def assign(
 ) -> None:
     check("assign", ticket, actor)
     now = ensure_aware(now)
+    if actor.kind is not ActorKind.system:  # a person routed it: where the model pointed is the "from"
+        record_correction(session, ticket, "department", (ticket.nlu or {}).get("department"), department_code, actor, now)
     ticket.department_code = department_code
     _start_clock(ticket, now, policy)
     _move(session, ticket, "assign", actor, now, note=department_code)
@@ -168,6 +171,7 @@ def reroute(
     check("reroute", ticket, actor)
     now = ensure_aware(now)
     previous = ticket.department_code
+    record_correction(session, ticket, "department", previous, department_code, actor, now)
     ticket.department_code = department_code
     _start_clock(ticket, now, policy)
     _move(session, ticket, "reroute", actor, now, note=f"{previous} -> {department_code}")

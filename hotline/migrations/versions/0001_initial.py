@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-07 15:03:26.030693
+Create Date: 2026-12-07 15:07:26.053714
 """
 from __future__ import annotations
 
@@ -299,13 +299,14 @@ def upgrade() -> None:
     sa.Column('field', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('from_value', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
     sa.Column('to_value', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-    sa.Column('staff_id', sa.Integer(), nullable=True),
+    sa.Column('actor_kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('at', tickets.timeutil.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], ),
     sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('nlu_correction', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_nlu_correction_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_nlu_correction_ticket_id'), ['ticket_id'], unique=False)
 
     op.create_table('notice',
@@ -407,6 +408,7 @@ def downgrade() -> None:
     op.drop_table('notice')
     with op.batch_alter_table('nlu_correction', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_nlu_correction_ticket_id'))
+        batch_op.drop_index(batch_op.f('ix_nlu_correction_at'))
 
     op.drop_table('nlu_correction')
     with op.batch_alter_table('message', schema=None) as batch_op:
