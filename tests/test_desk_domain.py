@@ -8,10 +8,10 @@ from sqlmodel import Session, select
 from hotline.bootstrap import App
 from tests.conftest import local
 from tests.factories import people, staff_id, submit
+from tickets.corrections import NluCorrection
 from tickets.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
 from tickets.intake import CitizenRef, Submission
 from tickets.models import Notice
-from tickets.corrections import NluCorrection
 from tickets.states import State
 
 
