@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from hotline.bootstrap import App
-from web import auth, chat, dashboard, public, workbench
+from web import auth, chat, dashboard, desk, public, workbench
 
 
 def create_app(hotline: App) -> FastAPI:
@@ -17,6 +20,9 @@ def create_app(hotline: App) -> FastAPI:
     api.include_router(dashboard.router(hotline))
     api.include_router(public.router(hotline))
     api.include_router(workbench.router(hotline))
+    api.include_router(desk.router(hotline))
+    # The pages' scripts and styles, served locally (no CDN) so a strict CSP can allow only 'self'.
+    api.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     @api.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -19,7 +19,14 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from hotline.bootstrap import App
 from tickets.errors import DomainError, InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
 from tickets.models import Staff
-from tickets.states import ROLE_LABELS_ZH, STATE_LABELS_ZH, TYPE_LABELS_ZH, Role, TicketType
+from tickets.states import (
+    CALLBACK_RESULT_LABELS_ZH,
+    ROLE_LABELS_ZH,
+    STATE_LABELS_ZH,
+    TYPE_LABELS_ZH,
+    Role,
+    TicketType,
+)
 from tickets.views import TicketViews
 from web import csrf
 from web.auth import current_staff, login_redirect, render
@@ -50,6 +57,11 @@ ACTIONS: dict[str, Action] = {
     "close": lambda h, n, s, f: h.tickets.close(n, s, note=f.get("note") or None),
     "invalidate": lambda h, n, s, f: h.tickets.invalidate(n, s, f.get("reason", "")),
     "merge": lambda h, n, s, f: h.tickets.merge(n, f.get("into", "").strip(), s),
+    "retype": lambda h, n, s, f: h.tickets.retype(n, s, f.get("type", "")),
+    "mark_urgent": lambda h, n, s, f: h.tickets.mark_urgent(n, s, f.get("note") or None),
+    "supervise": lambda h, n, s, f: h.tickets.supervise(n, s, f.get("text", "")),
+    "acknowledge_supervision": lambda h, n, s, f: h.tickets.acknowledge_supervision(n, s),
+    "callback": lambda h, n, s, f: h.tickets.record_callback(n, s, f.get("result", ""), f.get("note") or None),
 }
 STATUS = [(PermissionDenied, 403), (NotFound, 404), (TransitionNotAllowed, 409), (InvalidInput, 400)]
 
@@ -95,10 +107,14 @@ def router(hotline: App) -> APIRouter:
         now = hotline.now()
         if staff.role == Role.dispatcher:
             return page(request, staff, "workbench_dispatcher.html", review=views.review_queue(),
-                        extensions=views.extension_requests(), answered=views.answered())
+                        extensions=views.extension_requests(), answered=views.answered(),
+                        emergency=views.emergency_queue(), handling=hotline.tickets.handling_times())
+        if staff.role == Role.operator:
+            return page(request, staff, "workbench_operator.html", due=hotline.tickets.callbacks_due(now),
+                        results=CALLBACK_RESULT_LABELS_ZH)
         if staff.role == Role.leader:
             return page(request, staff, "workbench_leader.html", overdue=views.overdue(now),
-                        counts=views.open_counts())
+                        counts=views.open_counts(), handling=hotline.tickets.handling_times())
         queue = views.department_queue(staff.department_code or "")
         return page(request, staff, "workbench_department.html", queue=queue, department=staff.department_code)
 
@@ -121,7 +137,8 @@ def router(hotline: App) -> APIRouter:
         names = department_names()
         return page(request, staff, "workbench_ticket.html", status, view=view, t=view.ticket,
                     event_note=lambda e: event_note(e, names),
-                    max_extension_days=hotline.policy.limits.max_extension_days, **context)
+                    max_extension_days=hotline.policy.limits.max_extension_days, results=CALLBACK_RESULT_LABELS_ZH,
+                    **context)
 
     @routes.get("/ticket/{number}", response_class=HTMLResponse)
     def ticket(request: Request, number: str, done: str | None = None) -> Response:
