@@ -183,5 +183,6 @@
   $("type").addEventListener("change", () => { typeTouched = true; });
   $("department").addEventListener("change", () => { deptTouched = true; });
   $("transfer").addEventListener("click", transfer);
+  $("phone").focus();
   $("reason").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); transfer(); } });
 })();
