@@ -19,6 +19,7 @@ from tickets.delivery import Notifier
 from tickets.models import Department, Staff
 from tickets.routing import Classifier, DepartmentKeywords, KeywordRouter
 from tickets.service import Clock, TicketService
+from tickets.similar import Embedder, SimilarSettings
 from tickets.timelimits import Policy, TimeLimits
 from tickets.timeutil import utcnow
 from tickets.workcalendar import WorkCalendar
@@ -109,8 +110,21 @@ class App:
         return build_classifier(self)
 
     @cached_property
+    def embedder(self) -> Embedder | None:
+        """nlu.encoder for similar search, loaded on first use; None (lexical search) for `none` or
+        when its package is missing (one warning)."""
+        from nlu.encoder import LazyEncoder, encoder_available
+
+        name = self.config.nlu.encoder
+        return LazyEncoder(name, threads=self.config.nlu.encoder_threads) if encoder_available(name) else None
+
+    @cached_property
     def tickets(self) -> TicketService:
-        return TicketService(self.engine, self.policy, self.classifier, clock=self.clock)
+        similar = self.config.nlu.similar
+        return TicketService(
+            self.engine, self.policy, self.classifier, clock=self.clock, embedder=self.embedder,
+            similar_settings=SimilarSettings(days=similar.days, duplicate_threshold={str(k): v for k, v in similar.duplicate_threshold.items()}),
+        )
 
     @cached_property
     def notifier(self) -> Notifier:

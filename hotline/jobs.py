@@ -130,6 +130,15 @@ def do_snapshot(app: App, now: datetime) -> dict[str, int]:
     return {"snapshot": len(take_missing(app.engine, app.policy, now, words=issue_words(app)))}
 
 
+def do_challenge(app: App, now: datetime) -> dict[str, int]:
+    """The weekly challenger (hotline/learning.py): promoted only if it beats the current model."""
+    if not app.config.nlu.learning.enabled or app.config.nlu.backend != "builtin":
+        return {"challenger_promoted": 0}
+    from hotline.learning import challenge  # noqa: PLC0415 - training loads the model's libraries
+
+    return {"challenger_promoted": int(challenge(app.settings, app.engine, now).promoted)}
+
+
 def do_periodic(app: App, now: datetime) -> dict[str, int]:
     """The frequent job: every ticket sweep, plus the digest and weekly report if due and not yet
     recorded, so a scheduler that was down at their hour catches up when it is back."""
@@ -146,6 +155,7 @@ WORK: dict[str, Callable[[App, datetime], dict[str, int]]] = {
     "weekly_report": do_weekly,
     "snapshot": do_snapshot,
     "deliver": do_deliver,
+    "challenger": do_challenge,
 }
 DEFAULT_RUN = (*SWEEPS, "digest", "weekly_report")
 
@@ -189,6 +199,10 @@ def weekly_report() -> dict[str, int]:
 
 def snapshot() -> dict[str, int]:
     return _run(do_snapshot)
+
+
+def challenger() -> dict[str, int]:
+    return _run(do_challenge)
 
 
 def do_startup(app: App, now: datetime) -> dict[str, int]:

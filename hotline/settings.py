@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from nlu.config import PipelineConfig
+from nlu.config import EncoderName, PipelineConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config.yml"
@@ -94,14 +94,47 @@ class Ranking(Strict):
     bottom: int = Field(3, ge=0)
 
 
+class LearningConfig(Strict):
+    """The weekly challenger (hotline/learning.py): trained on the corrections the centre made,
+    promoted only if it beats the current model on the most recent of them, held out."""
+
+    enabled: bool = True
+    schedule: str = "sun 03:00"  # weekday and time in the city's zone
+    min_corrections: int = Field(20, ge=2)  # fewer say too little to judge a challenger on
+    holdout_share: float = Field(0.2, gt=0, lt=1)  # the most recent corrections, kept for judging
+    min_gain: float = Field(0.0, ge=0, le=1)  # how much better it must agree than the current model
+
+    @field_validator("schedule")
+    @classmethod
+    def _day_and_time(cls, value: str) -> str:
+        if not re.fullmatch(r"(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError(f"expected a weekday and a time such as 'sun 03:00', got {value!r}")
+        return value
+
+
+class SimilarConfig(Strict):
+    """Similar-message search (tickets/similar.py)."""
+
+    days: int = Field(30, ge=1)  # open tickets created in the last N days are candidates
+    # Cosine at or above which a candidate is flagged a duplicate, per encoder (`none`: the lexical
+    # fallback). Calibrated on tests/data/paraphrases.yml: each encoder's scores live on their own scale.
+    duplicate_threshold: dict[EncoderName, float] = {"use": 0.62, "e5": 0.93, "none": 0.19}
+
+
 class NluConfig(Strict):
     backend: Literal["builtin", "rasa", "keywords"] = "builtin"
+    # The sentence encoder for similar search and the classifier's meaning features (nlu/encoder.py);
+    # where its package cannot be imported the hotline runs as `none`, with one warning.
+    encoder: EncoderName = "use"
+    encoder_threads: int = Field(2, ge=1, le=64)
+    similar: SimilarConfig = SimilarConfig()
     rasa_url: str = "http://127.0.0.1:5005"
     type_threshold: float = Field(0.45, ge=0, le=1)
     department_threshold: float = Field(0.35, ge=0, le=1)
     max_chars: int = Field(2000, ge=50)
     keyword_prior_weight: float = Field(0.3, ge=0, le=1)
     pipeline: PipelineConfig = PipelineConfig()  # nlu/config.py documents every key and its default
+    learning: LearningConfig = LearningConfig()
 
 
 class BotConfig(Strict):

@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 TYPES = ("complaint", "consultation", "suggestion")
+# The packaged sentence encoders (nlu/encoder.py); `none` runs on n-grams alone.
+EncoderName = Literal["none", "use", "e5"]
 ENTITY_KINDS = ("phone", "id_card", "place", "time", "plate")
 
 

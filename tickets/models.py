@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from tickets.timeutil import UTCDateTime, utcnow
@@ -121,6 +121,17 @@ class Ticket(SQLModel, table=True):
     merged_into_id: int | None = Field(default=None, foreign_key="ticket.id")
     invalid_reason: str | None = None
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class TicketVector(SQLModel, table=True):
+    """A ticket's sentence vector (float32, L2-normalised) for similar-message search, one per encoder
+    so that switching encoders back and forth keeps what was computed."""
+
+    __tablename__ = "ticket_vector"
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    encoder: str = Field(max_length=20, primary_key=True)
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class TicketEvent(SQLModel, table=True):

@@ -6,6 +6,7 @@ notices the change calls for (in the same transaction) and commits.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,12 +31,14 @@ from tickets.intake import (
 from tickets.models import Citizen, Department, Notice, Reply, Staff, Ticket, TicketEvent
 from tickets.outbox import enqueue
 from tickets.routing import Classifier
+from tickets.similar import Embedder, SimilarSettings, SimilarTicket, rank, store_vector
 from tickets.states import ActorKind, CloseReason, Rating, Role, State
 from tickets.text import MAX_TEXT_CHARS
 from tickets.timelimits import Policy
 from tickets.timeutil import ensure_aware, utcnow
 
 Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -52,8 +55,12 @@ class TicketService(DeskMixin):
         classifier: Classifier,
         clock: Clock = utcnow,
         max_text_chars: int = MAX_TEXT_CHARS,
+        embedder: Embedder | None = None,
+        similar_settings: SimilarSettings | None = None,
     ) -> None:
         self.engine = engine
+        self.embedder = embedder
+        self.similar_settings = similar_settings or SimilarSettings()
         self.policy = policy
         self.classifier = classifier
         self.clock = clock
@@ -125,7 +132,8 @@ class TicketService(DeskMixin):
                     )
                     if not submission.hold:
                         self._notify_new(session, ticket, moment)
-                    return SubmitResult(ticket, created=True)
+                self._store_vector(ticket, moment)
+                return SubmitResult(ticket, created=True)
             except IntegrityError:
                 # A concurrent submission of the same message (or the first ticket of the day,
                 # or a new citizen) won the race; read what it wrote.
@@ -137,6 +145,17 @@ class TicketService(DeskMixin):
                 if attempt == 4:
                     raise
         raise RuntimeError("submission kept colliding; giving up")  # pragma: no cover
+
+    def _store_vector(self, ticket: Ticket, now: datetime) -> None:
+        """The new ticket's vector for similar search, after the commit so that intake never waits on
+        or fails for it; a search encodes whatever is still missing."""
+        if self.embedder is None or ticket.id is None:
+            return
+        try:
+            with self.unit_of_work() as session:
+                store_vector(session, ticket.id, self.embedder, ticket.text, now)
+        except Exception:  # noqa: BLE001 - a missing vector is filled in by the next search
+            log.warning("could not store the vector of ticket %s", ticket.number, exc_info=True)
 
     def _notify_new(self, session: Session, ticket: Ticket, now: datetime) -> None:
         if ticket.state == State.assigned:
@@ -338,6 +357,24 @@ class TicketService(DeskMixin):
             return ticket
 
     # -- queries --------------------------------------------------------------------------
+    def similar(
+        self, text: str | None = None, number: str | None = None, limit: int = 5, days: int | None = None,
+        now: datetime | None = None,
+    ) -> list[SimilarTicket]:
+        """The open tickets of the last `days` (nlu.similar.days) most like `text` or like ticket
+        `number` (itself excluded), best first, each flagged `duplicate` above the threshold."""
+        if (text is None) == (number is None):
+            raise InvalidInput("give either a text or a ticket number")
+        if limit < 1 or (days is not None and days < 1):
+            raise InvalidInput("limit and days must be at least 1")
+        moment = self._now(now)
+        with self.unit_of_work() as session:
+            exclude = self._ticket(session, number, lock=False) if number is not None else None
+            query = exclude.text if exclude is not None else (text or "").strip()
+            if not query:
+                raise InvalidInput("the text to compare is empty")
+            return rank(session, query, self.embedder, self.similar_settings, moment, limit, days, exclude)
+
     def get(self, number: str) -> Ticket:
         with self.unit_of_work() as session:
             return self._ticket(session, number, lock=False)

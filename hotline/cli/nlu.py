@@ -8,10 +8,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from datetime import datetime
 from enum import StrEnum
 from itertools import islice
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -61,8 +63,12 @@ def train(
     type_col: str | None = typer.Option(None, "--type-col", help="complaint / consultation / suggestion"),
     topic_col: str | None = typer.Option(None, "--topic-col", help="first-level topic of the taxonomy"),
     department_col: str | None = typer.Option(None, "--department-col", help="department code of config.yml"),
+    from_db: bool = typer.Option(False, "--from-db", help="add the centre's corrections from the database"),
+    since: datetime | None = typer.Option(None, "--since", formats=["%Y-%m-%d"],
+                                          help="with --from-db: only corrections made on or after this day"),
 ) -> None:
-    """Train the built-in model from data/ (and --from-csv) and save it to the model directory."""
+    """Train the built-in model from data/ (and --from-csv, --from-db); without --model it becomes a
+    new version under HOTLINE_HOME/models and is put in use (`hotline nlu models`, `hotline nlu use`)."""
     # The model's libraries (spaCy, scikit-learn) load only for the commands that need them.
     from hotline.nlu_wiring import model_dir, nlu_settings
     from nlu.data import CsvColumns, check_history_labels, load_csv_examples, load_project_examples
@@ -88,6 +94,16 @@ def train(
         for warning in warnings:
             err_console.print(f"[yellow]warning:[/yellow] {from_csv.name}: {warning}", highlight=False, soft_wrap=True)
         err_console.print(f"{from_csv.name}: {len(extra)} labelled messages added")
+    if since is not None and not from_db:
+        fail("--since goes with --from-db", 2)
+    if from_db:
+        from hotline.bootstrap import bootstrap
+        from hotline.learning import as_examples, corrections
+
+        moment = since.replace(tzinfo=ZoneInfo(settings.config.city.timezone)) if since else None
+        found = corrections(bootstrap(settings).engine, moment)
+        extra = [*extra, *as_examples(found)]
+        err_console.print(f"数据库中的纠正：{len(found)} 条，已加入训练")
     target = model_dir(settings, model)
     try:
         with _progress() as progress:
@@ -96,9 +112,55 @@ def train(
                                     step=lambda text, n: progress.update(task, description=text, advance=n))
     except ValueError as err:  # e.g. a label column whose values name one class only
         fail(str(err), 2)
+    if model is None:
+        from hotline.nlu_wiring import registry
+
+        models = registry(settings)
+        if not NluModel.exists(models.initial_dir):
+            trained.save(models.initial_dir)  # the first model is the "initial" version
+            target, version = models.initial_dir, "initial"
+        else:
+            source = "--from-db" if from_db else (f"--from-csv {from_csv.name}" if from_csv else "project data")
+            version = models.add(trained, source)
+            target = models.directory(version)
+        models.use(version)
+        console.print(f"model saved to {target} ({trained.meta['examples']} messages); version {version} in use")
+        return
     trained.save(target)
     assert NluModel.exists(target)
     console.print(f"model saved to {target} ({trained.meta['examples']} messages)")
+
+
+@app.command()
+def models(output: str = typer.Option("text", "--format", help="text or json")) -> None:
+    """The model versions kept under HOTLINE_HOME/models, the one in use marked."""
+    from hotline.nlu_wiring import registry
+
+    found = registry(_settings()).list()
+    if output == "json":
+        print(json.dumps([{"version": v.id, "current": v.current, "trained_at": v.trained_at, "source": v.source,
+                           "figures": v.figures} for v in found], ensure_ascii=False))
+        return
+    if not found:
+        console.print("还没有训练过模型：hotline nlu train")
+        return
+    table = Table("版本", "在用", "训练时间", "来源", "指标")
+    for v in found:
+        table.add_row(v.id, "✓" if v.current else "", v.trained_at, v.source,
+                      ", ".join(f"{k}={val:.3f}" if isinstance(val, float) else f"{k}={val}" for k, val in v.figures.items()))
+    console.print(table)
+
+
+@app.command()
+def use(version: str = typer.Argument(..., help="a version from `hotline nlu models`")) -> None:
+    """Put a kept model version in use (roll back or forward); running processes pick it up within seconds."""
+    from hotline.nlu_wiring import registry
+
+    try:
+        registry(_settings()).use(version)
+    except KeyError as err:
+        fail(error_text(err), 2)
+    console.print(f"model version {version} in use")
 
 
 def _classifier(settings: Settings, model: Path | None, workers: int | None = 1) -> Any:

@@ -148,6 +148,25 @@ def show(number: str, fmt: Format = FORMAT_OPTION) -> None:
     )
 
 
+@app.command()
+@handles_errors
+def similar(
+    number: str = typer.Argument(None, help="the ticket to compare (itself excluded)"),
+    text: str = typer.Option(None, "--text", help="a message to compare instead of a ticket"),
+    limit: int = typer.Option(5, "--limit", help="how many tickets to list"),
+    days: int = typer.Option(None, "--days", help="open tickets of the last N days (default: nlu.similar.days)"),
+    now: str = NOW_OPTION,
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """The open tickets most like a ticket or a text, best first; `duplicate` above the calibrated threshold."""
+    found = get_app().tickets.similar(text=text, number=number, limit=limit, days=days, now=parse_now(now))
+    if fmt is Format.json:
+        emit_json([{"number": s.number, "score": s.score, "duplicate": s.duplicate} for s in found])
+        return
+    table(["工单号", "相似度", "疑似重复"], [(s.number, f"{s.score:.3f}", "是" if s.duplicate else "") for s in found],
+          title="相似工单")
+
+
 @app.command("list")
 @handles_errors
 def list_(
