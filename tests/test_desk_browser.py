@@ -85,6 +85,7 @@ def test_operator_takes_calls_with_the_keyboard_only(served: str, hotline_sqlite
         page.keyboard.type("市民来电反映人民广场地铁站门口有人晕倒了，没有呼吸了")
         page.wait_for_function("document.getElementById('urgent').checked")
         page.keyboard.press("Control+Enter")
+        page.get_by_text("已受理（紧急，已送派单员）").wait_for()
         urgent_number = page.locator("#result .number").inner_text()
         urgent = app.tickets.get(urgent_number)
         assert urgent.urgent and urgent.state == State.new and urgent.department_code is None

@@ -151,6 +151,7 @@
     ["caller", "candidates", "similar"].forEach((id) => $(id).replaceChildren());
     ["topic", "place", "time", "urgent-hint"].forEach((id) => { $(id).textContent = "—"; });
     $("result").hidden = true;
+    $("result").replaceChildren();
     $("error").textContent = "";
     started = Date.now();
     callId = newId();
