@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from hotline.bootstrap import App
 from tickets.errors import DomainError, InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
+from tickets.listing import Filters, list_tickets
 from tickets.models import Staff
 from tickets.states import (
     CALLBACK_RESULT_LABELS_ZH,
@@ -92,6 +93,8 @@ def router(hotline: App) -> APIRouter:
         response.status_code = status
         return response
 
+    page_ = page  # the list's `page` query parameter shadows it there
+
     def message(request: Request, staff: Staff, text: str, status: int) -> HTMLResponse:
         return page(request, staff, "workbench_message.html", status, text=text)
 
@@ -127,6 +130,22 @@ def router(hotline: App) -> APIRouter:
         if len(found) == 1 and found[0].number == q.strip():
             return RedirectResponse(f"/workbench/ticket/{quote(found[0].number)}", status_code=303)
         return page(request, staff, "workbench_search.html", q=q, found=found)
+
+    @routes.get("/tickets", response_class=HTMLResponse)
+    def tickets(request: Request, state: str = "", department: str = "", type: str = "", channel: str = "",
+                overdue: str = "", date_from: str = "", date_to: str = "", q: str = "", page: int = 1) -> Response:
+        staff = signed_in(request)
+        if not isinstance(staff, Staff):
+            return staff
+        try:
+            filters = Filters(state, department, type, channel, overdue == "1",
+                              date.fromisoformat(date_from) if date_from else None,
+                              date.fromisoformat(date_to) if date_to else None, q)
+            found = list_tickets(hotline.engine, calendar, staff, filters, hotline.now(), page)
+        except (ValueError, DomainError):
+            return message(request, staff, "筛选条件有误（日期格式为 2026-11-23），请检查后重试。", 400)
+        query = {k: v for k, v in request.query_params.items() if k != "page"}
+        return page_(request, staff, "workbench_list.html", found=found, filters=filters, query=urlencode(query))
 
     def ticket_page(request: Request, staff: Staff, number: str, status: int = 200, **context: Any) -> Response:
         try:
