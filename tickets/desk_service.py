@@ -5,6 +5,7 @@ and records the notices it calls for."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -64,7 +65,8 @@ class DeskMixin:
         def _ticket(self, session: Session, number: str, lock: bool = True) -> Ticket: ...
         def _staff(self, session: Session, staff_id: int) -> Actor: ...
         def _department_name(self, session: Session, code: str | None) -> str: ...
-        def clock(self) -> datetime: ...
+
+        clock: Callable[[], datetime]
 
     # -- callers by phone -----------------------------------------------------------------
     def phone_citizen_id(self, phone: str, name: str | None = None) -> int:
@@ -229,7 +231,7 @@ class DeskMixin:
         """Calls and mean handling time per operator, slowest first."""
         with self.unit_of_work() as session:
             query: Any = (select(DeskCall.staff_id, Staff.name, func.count(), func.avg(DeskCall.seconds))
-                          .join(Staff, col(Staff.id) == DeskCall.staff_id).group_by(DeskCall.staff_id, Staff.name))
+                          .join(Staff, col(Staff.id) == DeskCall.staff_id).group_by(col(DeskCall.staff_id), col(Staff.name)))
             if since is not None:
                 query = query.where(col(DeskCall.at) >= since)
             rows = session.exec(query).all()

@@ -69,8 +69,8 @@ def list_tickets(engine: Engine, calendar: WorkCalendar, staff: Staff, filters: 
         terms = [col(Ticket.number).contains(needle), col(Ticket.text).contains(needle)]
         if is_phone(needle):
             phone = normalise_phone(needle)
-            callers = select(Citizen.id).where(Citizen.phone == phone)
-            terms += [Ticket.contact_phone == phone, col(Ticket.citizen_id).in_(callers)]
+            callers = select(col(Citizen.id)).where(col(Citizen.phone) == phone)
+            terms += [col(Ticket.contact_phone) == phone, col(Ticket.citizen_id).in_(callers)]
         query = query.where(or_(*terms))
     page = max(1, page)
     with Session(engine, expire_on_commit=False) as session:

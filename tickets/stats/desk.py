@@ -28,16 +28,16 @@ def desk_figures(engine: Engine, policy: Policy, period: Period, now: datetime) 
     if end <= start:
         return {"transferred": 0, "contacts": 0, "repeat_rate": None, "callbacks": 0, "callback_rate": None}
     # Invalid and merged tickets drop out as of the period's end, so a past week never changes.
-    dropped = select(TicketEvent.ticket_id).where(col(TicketEvent.action).in_(("invalidate", "merge")),
+    dropped = select(col(TicketEvent.ticket_id)).where(col(TicketEvent.action).in_(("invalidate", "merge")),
                                                   col(TicketEvent.at) < end)
     received = and_(col(Ticket.created_at) >= start, col(Ticket.created_at) < end, col(Ticket.id).not_in(dropped))
     with Session(engine) as session:
         first = session.execute(select(func.count()).select_from(Ticket).where(received)).scalar_one()
         transferred = session.execute(select(func.count()).select_from(Ticket).where(
-            received, Ticket.close_reason == CloseReason.transferred.value)).scalar_one()
+            received, col(Ticket.close_reason) == CloseReason.transferred.value)).scalar_one()
         repeats = session.execute(select(func.count()).select_from(Contact).where(
             col(Contact.at) >= start, col(Contact.at) < end)).scalar_one()
-        answered_query = select(Ticket.id).where(received, col(Ticket.first_answered_at) < end)
+        answered_query = select(col(Ticket.id)).where(received, col(Ticket.first_answered_at) < end)
         answered = session.execute(select(func.count()).select_from(answered_query.subquery())).scalar_one()
         called = session.execute(select(func.count(func.distinct(CallbackAttempt.ticket_id))).where(
             col(CallbackAttempt.ticket_id).in_(answered_query), col(CallbackAttempt.at) < end)).scalar_one()
