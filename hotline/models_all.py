@@ -7,4 +7,5 @@ import bot.store  # noqa: F401
 import tickets.corrections  # noqa: F401
 import tickets.models  # noqa: F401
 import tickets.models_desk  # noqa: F401
+import tickets.open311_models  # noqa: F401
 import tickets.stats.models  # noqa: F401

@@ -140,6 +140,8 @@ class NluConfig(Strict):
 class BotConfig(Strict):
     flood_limit_per_minute: int = Field(10, ge=1)
     max_message_chars: int = Field(5000, ge=100)
+    # WeChat drops a passive reply after 5 s; a slower answer is sent as a customer-service message.
+    wechat_reply_seconds: float = Field(4.0, ge=0, le=4.5)
 
 
 class SchedulerConfig(Strict):
@@ -242,6 +244,14 @@ class HotlineConfig(Strict):
         return next((d for d in self.departments if d.code == code), None)
 
 
+class WeChatEnvironment(Strict):
+    token: str
+    appid: str
+    secret: str
+    aes_key: str | None = None  # EncodingAESKey: safe (encrypted) mode
+    api_base_url: str = "https://api.weixin.qq.com/cgi-bin/"
+
+
 class Environment(Strict):
     """What comes from the environment: secrets and places, never from config.yml."""
 
@@ -252,6 +262,7 @@ class Environment(Strict):
     secret_key: str | None = None
     config_path: Path = DEFAULT_CONFIG
     nlu_backend: Literal["builtin", "rasa", "keywords"] | None = None  # HOTLINE_NLU_BACKEND overrides nlu.backend
+    wechat: WeChatEnvironment | None = None  # WECHAT_TOKEN turns the WeChat Official Account channel on
 
 
 class Settings(Strict):
@@ -311,7 +322,32 @@ def load_environment(environ: dict[str, str] | None = None) -> Environment:
         secret_key=secret,
         config_path=Path(env.get("HOTLINE_CONFIG") or DEFAULT_CONFIG),
         nlu_backend=_nlu_backend(env.get("HOTLINE_NLU_BACKEND")),
+        wechat=_wechat(env),
     )
+
+
+def _wechat(env: dict[str, str]) -> WeChatEnvironment | None:
+    """The WeChat channel's settings when WECHAT_TOKEN is set; its other keys are then required
+    (without APPID and SECRET no department's answer could reach the citizen)."""
+    token = env.get("WECHAT_TOKEN") or None
+    if token is None:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9]{3,32}", token):
+        raise ConfigError("WECHAT_TOKEN: expected the 3-32 letters and digits entered as Token in the "
+                          "Official Account's server settings")
+    appid, secret = env.get("WECHAT_APPID") or "", env.get("WECHAT_SECRET") or ""
+    if not re.fullmatch(r"wx[0-9a-f]{16}", appid):
+        raise ConfigError("WECHAT_APPID: required with WECHAT_TOKEN; expected the AppID such as wx0123456789abcdef")
+    if not re.fullmatch(r"[0-9a-zA-Z]{16,64}", secret):
+        raise ConfigError("WECHAT_SECRET: required with WECHAT_TOKEN; expected the AppSecret (32 letters and digits)")
+    aes_key = env.get("WECHAT_AES_KEY") or None
+    if aes_key is not None and not re.fullmatch(r"[A-Za-z0-9+/]{43}", aes_key):
+        raise ConfigError("WECHAT_AES_KEY: expected the 43-character EncodingAESKey of safe mode")
+    base_url = env.get("WECHAT_API_BASE_URL") or "https://api.weixin.qq.com/cgi-bin/"
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"WECHAT_API_BASE_URL: expected an http(s) URL, got {base_url!r}")
+    return WeChatEnvironment(token=token, appid=appid, secret=secret, aes_key=aes_key,
+                             api_base_url=base_url.rstrip("/") + "/")
 
 
 def _nlu_backend(value: str | None) -> Literal["builtin", "rasa", "keywords"] | None:

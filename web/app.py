@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from hotline.bootstrap import App
-from web import auth, chat, dashboard, desk, public, workbench
+from web import auth, chat, dashboard, desk, open311, public, workbench
 
 
 def create_app(hotline: App) -> FastAPI:
@@ -23,6 +23,11 @@ def create_app(hotline: App) -> FastAPI:
     api.include_router(desk.router(hotline))
     # The pages' scripts and styles, served locally (no CDN) so a strict CSP can allow only 'self'.
     api.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    if hotline.settings.env.wechat is not None:  # WECHAT_TOKEN turns the Official Account's /wechat on
+        from web import wechat
+
+        api.include_router(wechat.router(hotline))
+    api.include_router(open311.router(hotline))
 
     @api.get("/healthz")
     def healthz() -> dict[str, str]:

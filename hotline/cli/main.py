@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from hotline.cli import demo, desk, jobs, nlu, serve, staff, stats, tickets
+from hotline.cli import apikeys, demo, desk, jobs, nlu, serve, staff, stats, tickets
 from hotline.cli.common import get_app, handles_errors
 
 app = typer.Typer(
@@ -24,11 +24,12 @@ app.add_typer(jobs.outbox, name="outbox")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.add_typer(nlu.app, name="nlu")
+app.add_typer(apikeys.app, name="apikey")
 app.command("classify")(nlu.classify)
 
 
 @app.callback()
-def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="log more")) -> None:
+def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="输出更多日志")) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
 
@@ -37,8 +38,8 @@ def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="log more"
 def init() -> None:
     """Create or upgrade the database schema and load departments and staff from config.yml."""
     hotline = get_app()
-    typer.echo(f"database ready: {hotline.engine.url.render_as_string(hide_password=True)}")
-    typer.echo(f"departments: {len(hotline.config.departments)}")
+    typer.echo(f"数据库就绪：{hotline.engine.url.render_as_string(hide_password=True)}")
+    typer.echo(f"承办单位：{len(hotline.config.departments)} 个")
 
 
 if __name__ == "__main__":  # pragma: no cover
