@@ -14,7 +14,7 @@ from tickets.errors import DomainError
 from tickets.states import TicketType
 
 PHONE_ONLY = re.compile(r"(?:\+?86)?(1[3-9]\d{9}|0\d{2,3}\d{7,8})")
-PHONE_HINT = "为便于答复和电话回访，请直接发送您的手机号码；不便提供可直接提交。"
+PHONE_HINT = "为便于答复和电话回访，请直接发送您的手机号码（不便提供可不留）。"
 TICKET_NUMBER = re.compile(r"(?<!\d)(\d{8}-\d{4,})(?!\d)")
 ASK_PHONE = {
     "telegram": "承办单位需要答复您，也可能电话回访。请输入您的手机号码，或点下方按钮分享联系方式；不便提供可点“跳过”。",

@@ -458,8 +458,10 @@ class Conversation:
         buttons: Buttons = [
             [{"text": "提交", "data": f"c:submit:{d}"}],
             [{"text": "改类型", "data": f"c:types:{d}"}, {"text": "改部门", "data": f"c:depts:{d}"}],
-            [{"text": "取消保密" if draft.get("confidential") else "保密", "data": f"c:secret:{d}"},
-             {"text": "取消", "data": f"c:cancel:{d}"}],
+            # 保密 is a button of channels that have buttons; typed channels keep their short list.
+            ([] if draft.get("channel") in TYPED_CHANNELS else
+             [{"text": "取消保密" if draft.get("confidential") else "保密", "data": f"c:secret:{d}"}])
+            + [{"text": "取消", "data": f"c:cancel:{d}"}],
         ]
         return Reply("\n".join(lines), buttons, edit=edit)
 

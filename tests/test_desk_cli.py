@@ -22,9 +22,9 @@ def test_phone_ticket_from_number_to_callback(run):  # noqa: F811
     assert [t["number"] for t in listed] == [number]
 
     bad = run("ticket", "submit", "--channel", "phone", "--phone", "12-34", "--text", "噪音扰民", check=False)
-    assert bad.returncode == 1 and "malformed phone number" in bad.stderr
+    assert bad.returncode == 1 and "电话号码格式不正确" in bad.stderr
     early = run("callback", "record", number, "--as", operator, "--result", "satisfied", check=False)
-    assert early.returncode == 1 and "answered" in early.stderr
+    assert early.returncode == 1 and "已派单" in early.stderr
 
     joined = json.loads(run("ticket", "submit", "--channel", "phone", "--phone", "13912345678", "--join", number,
                             "--text", "又漏水了", "--format", "json").stdout)
@@ -36,7 +36,7 @@ def test_phone_ticket_from_number_to_callback(run):  # noqa: F811
     assert [d["number"] for d in due] == [number] and due[0]["phone"] == "13912345678"
 
     wrong = run("callback", "record", number, "--as", staff, "--result", "satisfied", check=False)
-    assert wrong.returncode == 1 and "operator" in wrong.stderr
+    assert wrong.returncode == 1 and "话务员" in wrong.stderr
     assert json.loads(run("ticket", "show", number, "--format", "json").stdout)["state"] == "answered"
 
     run("callback", "record", number, "--as", operator, "--result", "satisfied", "--note", "已修好",
@@ -46,5 +46,5 @@ def test_phone_ticket_from_number_to_callback(run):  # noqa: F811
     assert [a["result"] for a in shown["callback_attempts"]] == ["satisfied"]
     closed_join = run("ticket", "submit", "--channel", "phone", "--phone", "13912345678", "--join", number,
                       "--text", "还有问题", check=False)
-    assert closed_join.returncode == 1 and "closed" in closed_join.stderr
+    assert closed_join.returncode == 1 and "已办结" in closed_join.stderr
     assert json.loads(run("ticket", "show", number, "--format", "json").stdout)["contacts"] == 2
