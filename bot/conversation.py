@@ -47,11 +47,20 @@ log = logging.getLogger(__name__)
 URGENT_JOIN_SECONDS = 600
 # Typed button labels are limited too, but a citizen clicks faster than they write.
 LABEL_FLOOD_FACTOR = 3
+KEEP_SUBMITTED = 5
 
 PHONE = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
 WANTS_CALLBACK = re.compile(r"回电|回个电话|打电话给我|给我打电话|电话联系|联系我|致电|回访我")
 PLACE_LABELS = ("place", "location", "address", "loc", "gpe", "fac")
 UNSURE = "none"  # 改部门 → 不确定: no department, a dispatcher decides
+
+
+def remember_submitted(state: dict[str, Any], draft_id: str, number: str) -> None:
+    """The last few drafts' ticket numbers: a spent 提交 pressed again shows its ticket, never 已失效."""
+    submitted = state.setdefault("submitted", {})
+    submitted[draft_id] = number
+    for old in list(submitted)[:-KEEP_SUBMITTED]:
+        del submitted[old]
 
 
 def worded(question: dict[str, str], draft: dict[str, Any]) -> str:
@@ -489,6 +498,10 @@ class Conversation:
         """提交 / 改类型 / 改部门 / 取消 / 跳过 on the draft they were shown with."""
         draft = state.get("draft")
         if draft is None or draft["id"] != draft_id:
+            number = state.get("submitted", {}).get(draft_id)
+            if number is not None:  # pressed again (the answer was lost on the way): show the number again
+                shown = texts.ALREADY_SUBMITTED.format(number=number)
+                return Outcome([Reply(shown, edit=True)], toast=f"已提交，工单号：{number}")
             return Outcome([Reply(texts.STALE, edit=True)], toast=texts.STALE)
         if action == "submit":
             return await self.submit(event, state)
@@ -570,6 +583,7 @@ class Conversation:
         state.pop("draft", None)
         state["step"] = IDLE
         ticket = result.ticket
+        remember_submitted(state, draft["id"], ticket.number)
         calendar = self.app.policy.calendar
         lines = [f"✅ 已受理，工单号：{ticket.number}", f"类型：{type_zh(ticket.type)}"]
         if ticket.state == State.assigned:

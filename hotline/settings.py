@@ -6,6 +6,7 @@ ConfigError naming the key (e.g. "departments.3.topic: ...").
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from datetime import date
@@ -144,6 +145,47 @@ class BotConfig(Strict):
     wechat_reply_seconds: float = Field(4.0, ge=0, le=4.5)
 
 
+class ChatFloodConfig(Strict):
+    """Web chat limits over every cookie, counted in the database so that every worker shares them."""
+
+    per_address_per_minute: int = Field(60, ge=1)  # messages (text, commands, photos) from one address
+    overall_per_minute: int = Field(600, ge=1)  # every event of every citizen together
+    photos_per_address_per_hour: int = Field(20, ge=1)
+    max_photo_mb: float = Field(10, gt=0, le=50)
+
+
+class LoginConfig(Strict):
+    """Wrong passwords allowed per account and per address within `window_minutes`, then a wait."""
+
+    failures_per_account: int = Field(5, ge=1)
+    failures_per_address: int = Field(20, ge=1)
+    window_minutes: int = Field(15, ge=1)
+    idle_minutes: int = Field(120, ge=5)  # a staff session unused this long ends
+    absolute_hours: int = Field(12, ge=1)  # and every session ends this long after its login
+
+
+class UploadsConfig(Strict):
+    keep_days_after_close: int = Field(180, ge=1)  # a closed ticket's photos are deleted this long after closing
+    orphan_hours: int = Field(24, ge=1)  # a photo no ticket took is deleted after this long
+
+
+class WebConfig(Strict):
+    trusted_proxies: list[str] = []  # addresses or networks (CIDR) whose X-Forwarded-For is believed
+    chat: ChatFloodConfig = ChatFloodConfig()
+    login: LoginConfig = LoginConfig()
+    uploads: UploadsConfig = UploadsConfig()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as err:
+                raise ValueError(f"{item!r} is not an IP address or network such as 10.0.0.0/8") from err
+        return value
+
+
 class SchedulerConfig(Strict):
     enabled: bool = True
     sweep_minutes: int = Field(5, ge=1)
@@ -155,6 +197,8 @@ class SchedulerConfig(Strict):
     answer_reminder_days: float = Field(1, gt=0)  # remind a department this many working days before its deadline
     callback_after_hours: float = Field(24, ge=0)  # the 回访 asks the citizen to rate this long after the answer
     misfire_grace_minutes: int = Field(60, ge=1)  # a job missed by longer than this (downtime) is skipped
+    deliver_claim_seconds: int = Field(60, ge=2, le=3600)  # a killed deliverer's batch waits this long (tickets/delivery.py)
+    leader_retry_seconds: float = Field(10, gt=0, le=50)  # how often a standby process tries to lead (hotline/leader.py)
 
     @field_validator("weekly_report")
     @classmethod
@@ -222,6 +266,7 @@ class HotlineConfig(Strict):
     bot: BotConfig = BotConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
     publication: PublicationConfig = PublicationConfig()
+    web: WebConfig = WebConfig()
     dispatchers: list[Person] = []
     leaders: list[Person] = []
     operators: list[Person] = []  # 话务员: take calls at /desk, make phone callbacks

@@ -151,8 +151,8 @@ def test_signed_message_gets_a_chinese_reply_typed_numbers_file_the_ticket_and_a
     # WeChat asks again with the same MsgId: the same reply, and no second ticket.
     assert wechat.say(choice(card, "提交"), msg_id=retried_id) == done
     assert len(hotline.tickets.find()) == 1
-    # The old card's number, typed later, no longer files anything.
-    assert "已经处理过" in wechat.say("1")
+    # The old card's number, typed later, files nothing and shows the ticket it filed.
+    assert f"已提交，工单号：{number}" in wechat.say("1")
     assert len(hotline.tickets.find()) == 1
 
     # The department answers; the outbox sends it through the customer-service API with its rating

@@ -375,6 +375,11 @@ class TicketService(DeskMixin):
                 raise InvalidInput("the text to compare is empty")
             return rank(session, query, self.embedder, self.similar_settings, moment, limit, days, exclude)
 
+    def filed(self, channel: str, external_message_id: str) -> Ticket | None:
+        """The ticket a message was filed as, if any (a channel whose answer was lost asks)."""
+        with self.unit_of_work() as session:
+            return find_existing(session, channel, external_message_id)
+
     def get(self, number: str) -> Ticket:
         with self.unit_of_work() as session:
             return self._ticket(session, number, lock=False)

@@ -25,6 +25,7 @@ from tickets.states import (
     State,
     Who,
 )
+from tickets.text import clean, visible
 from tickets.timelimits import Policy
 from tickets.timeutil import ensure_aware
 
@@ -102,8 +103,8 @@ def _move(session: Session, ticket: Ticket, action: str, actor: Actor, now: date
 
 
 def _required_text(value: str | None, what: str) -> str:
-    text = (value or "").strip()
-    if not text:
+    text = clean(value or "").strip()
+    if not visible(text):  # a zero-width space alone is no answer
         raise InvalidInput(f"{what} must not be empty")
     return text[:MAX_NOTE_CHARS]
 

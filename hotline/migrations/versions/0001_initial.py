@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-07 15:46:50.500815
+Create Date: 2026-12-07 16:07:20.938337
 """
 from __future__ import annotations
 
@@ -69,6 +69,12 @@ def upgrade() -> None:
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('code')
+    )
+    op.create_table('rate_counter',
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=160), nullable=False),
+    sa.Column('window', sa.BigInteger(), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('key', 'window')
     )
     op.create_table('staff',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -189,6 +195,17 @@ def upgrade() -> None:
     with op.batch_alter_table('open311_request', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_open311_request_api_key_id'), ['api_key_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_open311_request_created_at'), ['created_at'], unique=False)
+
+    op.create_table('staff_session',
+    sa.Column('digest', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('staff_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', tickets.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', tickets.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], ),
+    sa.PrimaryKeyConstraint('digest')
+    )
+    with op.batch_alter_table('staff_session', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_staff_session_staff_id'), ['staff_id'], unique=False)
 
     op.create_table('ticket',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -486,6 +503,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ticket_citizen_id'))
 
     op.drop_table('ticket')
+    with op.batch_alter_table('staff_session', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_staff_session_staff_id'))
+
+    op.drop_table('staff_session')
     with op.batch_alter_table('open311_request', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_open311_request_created_at'))
         batch_op.drop_index(batch_op.f('ix_open311_request_api_key_id'))
@@ -514,6 +535,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_staff_department_code'))
 
     op.drop_table('staff')
+    op.drop_table('rate_counter')
     op.drop_table('department')
     op.drop_table('citizen')
     op.drop_table('bot_state')
