@@ -54,12 +54,12 @@ def test_operator_takes_calls_with_the_keyboard_only(served: str, hotline_sqlite
         browser = kit.launch(playwright)
         page = sign_in(browser, served, "operator")
         page.goto(f"{served}/desk")
-        page.wait_for_function("document.activeElement && document.activeElement.id === 'phone'")
+        page.locator("#phone:focus").wait_for()  # locators, not wait_for_function: the page's CSP forbids eval
         actions = 0
         page.keyboard.type(CALLER)
         page.keyboard.press("Tab"); actions += 1  # noqa: E702
         page.keyboard.type(COMPLAINT)
-        page.wait_for_function("document.getElementById('topic').textContent !== '—'")
+        sync_api.expect(page.locator("#topic")).not_to_have_text("—")
         assert page.input_value("#type") == "complaint" and page.input_value("#department") == "housing"
         page.keyboard.press("Control+Enter"); actions += 1  # noqa: E702
         number = page.locator("#result .number").inner_text()
@@ -83,7 +83,7 @@ def test_operator_takes_calls_with_the_keyboard_only(served: str, hotline_sqlite
         page.keyboard.type("13800001111")
         page.keyboard.press("Tab")
         page.keyboard.type("市民来电反映人民广场地铁站门口有人晕倒了，没有呼吸了")
-        page.wait_for_function("document.getElementById('urgent').checked")
+        sync_api.expect(page.locator("#urgent")).to_be_checked()
         page.keyboard.press("Control+Enter")
         page.get_by_text("已受理（紧急，已送派单员）").wait_for()
         urgent_number = page.locator("#result .number").inner_text()
