@@ -133,6 +133,14 @@ def do_snapshot(app: App, now: datetime) -> dict[str, int]:
     return {"snapshot": len(take_missing(app.engine, app.policy, now, words=issue_words(app)))}
 
 
+def do_anonymise(app: App, now: datetime) -> dict[str, int]:
+    """The retention job: personal data of tickets finished longer ago than privacy.retention_days
+    is anonymised (tickets.privacy.anonymise_expired); their uploaded files are deleted."""
+    from hotline.privacy import anonymise_expired  # noqa: PLC0415 - loads the masking's tagger only when run
+
+    return {"anonymised": anonymise_expired(app, now)}
+
+
 def do_housekeeping(app: App, now: datetime) -> dict[str, int]:
     """Photos past their ticket's retention and orphan uploads, old rate counters, ended sessions."""
     web = app.config.web
@@ -165,6 +173,7 @@ WORK: dict[str, Callable[[App, datetime], dict[str, int]]] = {
     "weekly_report": do_weekly,
     "snapshot": do_snapshot,
     "deliver": do_deliver,
+    "anonymise": do_anonymise,
     "housekeeping": do_housekeeping,
     "challenger": do_challenge,
 }
@@ -218,6 +227,10 @@ def weekly_report() -> dict[str, int]:
 
 def snapshot() -> dict[str, int]:
     return _run(do_snapshot, "snapshot")
+
+
+def anonymise() -> dict[str, int]:
+    return _run(do_anonymise, "anonymise")
 
 
 def nightly_housekeeping() -> dict[str, int]:

@@ -229,6 +229,13 @@ class PublicationConfig(Strict):
     sensitive: list[SensitiveKindConfig] = []
 
 
+class PrivacyConfig(Strict):
+    """个人信息保护: how long a finished ticket keeps its personal data, and when the job runs."""
+
+    retention_days: int = Field(730, ge=30, le=3650)  # after 办结 (or 无效 / 并单); then anonymised
+    anonymise_hour: int = Field(2, ge=0, le=23)  # local hour of the nightly retention job
+
+
 class Person(Strict):
     name: str
     telegram_id: int | None = None
@@ -266,6 +273,7 @@ class HotlineConfig(Strict):
     bot: BotConfig = BotConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
     publication: PublicationConfig = PublicationConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
     web: WebConfig = WebConfig()
     dispatchers: list[Person] = []
     leaders: list[Person] = []

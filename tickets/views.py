@@ -3,8 +3,11 @@
 Visibility is a domain rule, like the transitions: dispatchers and leaders see every ticket,
 department staff and heads only their own department's. A ticket that may not be seen raises
 PermissionDenied("view", …), exactly as a refused transition does. The citizen's phone is shown
-to the handling department and the dispatchers only; leaders read the text with personal data
-masked (tickets.masking), as the public does.
+to the handling department and the dispatchers only. Everyone else who may see the ticket (the
+leaders) reads a masked copy of everything on the page that a citizen or a department wrote: the
+text, the place, the answers, the rating comment and every event note go through
+tickets.masking.mask_personal, as the public's do, and attachments (photos, shared contacts and
+locations) are withheld. Every view of the page is recorded (TicketAccess) for the leaders.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ from tickets import transitions
 from tickets.actors import Actor
 from tickets.errors import NotFound, PermissionDenied, TransitionNotAllowed
 from tickets.masking import mask_personal
-from tickets.models import Attachment, Citizen, Department, Reply, Staff, Ticket, TicketEvent
+from tickets.models import Attachment, Citizen, Department, Reply, Staff, Ticket, TicketAccess, TicketEvent
 from tickets.models_desk import CallbackAttempt, Contact, Supervision
 from tickets.states import AWAITING_ANSWER, ActorKind, Role, State
+from tickets.timeutil import utcnow
 
 QUEUE_LIMIT = 200
 # What the workbench offers, in the order its forms appear.
@@ -46,10 +50,32 @@ def may_view(staff: Staff, ticket: Ticket) -> bool:
 
 
 def sees_phone(staff: Staff, ticket: Ticket) -> bool:
+    """Whether this person handles the ticket and so sees its personal data unmasked."""
     return staff.role in (Role.dispatcher, Role.operator) or (
         staff.role in (Role.staff, Role.head) and staff.department_code == ticket.department_code
         and not ticket.confidential  # 保密: the citizen asked that the department not see who they are
     )
+
+
+sees_personal_data = sees_phone
+
+
+def masked_ticket(ticket: Ticket) -> Ticket:
+    """A detached copy of the ticket with every free text masked and the contact fields removed."""
+    return Ticket(**{
+        **ticket.model_dump(),
+        "text": mask_personal(ticket.text), "summary": mask_personal(ticket.summary),
+        "location": mask_personal(ticket.location) or None, "rating_comment": mask_personal(ticket.rating_comment) or None,
+        "invalid_reason": mask_personal(ticket.invalid_reason) or None, "contact_phone": None, "entities": [],
+    })
+
+
+def masked_reply(reply: Reply) -> Reply:
+    return Reply(**{**reply.model_dump(), "text": mask_personal(reply.text)})
+
+
+def masked_event(event: TicketEvent) -> TicketEvent:
+    return TicketEvent(**{**event.model_dump(), "note": mask_personal(event.note) or None})
 
 
 def allowed_actions(ticket: Ticket, staff: Staff) -> frozenset[str]:
@@ -84,6 +110,16 @@ class QueueItem:
 class Queue:
     items: list[QueueItem]
     total: int
+
+
+@dataclass(frozen=True)
+class AccessRow:
+    at: datetime
+    number: str
+    staff_name: str
+    staff_role: str
+    department_code: str | None
+    personal: bool
 
 
 @dataclass(frozen=True)
@@ -135,10 +171,14 @@ class TicketViews:
                  .order_by(col(TicketEvent.id)))
         return {e.ticket_id: e.note for e in session.exec(query).all()}
 
-    def _queue(self, session: Session, query: Any, order: Sequence[Any], note_action: str | None = None) -> Queue:
+    def _queue(self, session: Session, query: Any, order: Sequence[Any], note_action: str | None = None,
+               masked: bool = False) -> Queue:
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
         rows = list(session.exec(query.order_by(*order).limit(QUEUE_LIMIT)).all())
         notes = self._latest_notes(session, rows, note_action) if note_action else {}
+        if masked:
+            rows = [masked_ticket(t) for t in rows]
+            notes = {k: mask_personal(v) or None for k, v in notes.items()}
         items = [QueueItem(t, notes.get(t.id or 0), candidates(t)) for t in rows]
         return Queue(items, int(total))
 
@@ -175,12 +215,12 @@ class TicketViews:
             query = select(Ticket).where(Ticket.state == State.answered.value)
             return self._queue(session, query, [col(Ticket.answered_at), col(Ticket.id)])
 
-    def overdue(self, now: datetime) -> Queue:
-        """Every ticket past its answer deadline and still waiting for its department."""
+    def overdue(self, now: datetime, masked: bool = False) -> Queue:
+        """Every ticket past its answer deadline and still waiting for its department (masked: for leaders)."""
         with self._session() as session:
             query = select(Ticket).where(col(Ticket.state).in_([s.value for s in AWAITING_ANSWER]),
                                          col(Ticket.answer_due) < now)
-            return self._queue(session, query, [col(Ticket.answer_due), col(Ticket.id)])
+            return self._queue(session, query, [col(Ticket.answer_due), col(Ticket.id)], masked=masked)
 
     def open_counts(self) -> list[tuple[str, str, dict[str, int]]]:
         """Open tickets per department and state: (code, name, {state: count}), busiest first."""
@@ -204,10 +244,12 @@ class TicketViews:
             query = select(Ticket).where(col(Ticket.number).contains(needle))
             if staff.role not in CENTRE_ROLES:
                 query = query.where(Ticket.department_code == (staff.department_code or ""))
-            return list(session.exec(query.order_by(col(Ticket.id).desc()).limit(limit)).all())
+            found = list(session.exec(query.order_by(col(Ticket.id).desc()).limit(limit)).all())
+        return [t if sees_personal_data(staff, t) else masked_ticket(t) for t in found]
 
-    def page(self, number: str, staff: Staff) -> TicketPage:
-        """One ticket as this person may see it; PermissionDenied for another department's ticket."""
+    def page(self, number: str, staff: Staff, now: datetime | None = None) -> TicketPage:
+        """One ticket as this person may see it (masked unless they handle it), the view recorded;
+        PermissionDenied for another department's ticket."""
         with self._session() as session:
             ticket = session.exec(select(Ticket).where(Ticket.number == number.strip())).first()
             if ticket is None:
@@ -231,12 +273,19 @@ class TicketViews:
             callbacks = list(session.exec(select(CallbackAttempt).where(CallbackAttempt.ticket_id == ticket.id)
                                           .order_by(col(CallbackAttempt.id))).all())
             phone = None
-            if sees_phone(staff, ticket):
+            personal = sees_personal_data(staff, ticket)
+            if personal:
                 citizen = session.get(Citizen, ticket.citizen_id)
                 phone = ticket.contact_phone or (citizen.phone if citizen else None)
+            assert ticket.id is not None and staff.id is not None
+            session.add(TicketAccess(ticket_id=ticket.id, staff_id=staff.id, at=now or utcnow(), personal=personal))
+            session.commit()
+        if not personal:
+            ticket = masked_ticket(ticket)
+            events, replies, attachments = [masked_event(e) for e in events], [masked_reply(r) for r in replies], []
         return TicketPage(
             ticket=ticket,
-            text=ticket.text if sees_phone(staff, ticket) else mask_personal(ticket.text),
+            text=ticket.text,
             phone=phone,
             events=events,
             replies=replies,
@@ -251,6 +300,21 @@ class TicketViews:
             callbacks=callbacks,
         )
 
+    def access_log(self, staff: Staff, number: str = "", limit: int = 200) -> list[AccessRow]:
+        """Who viewed which ticket's page and when, newest first (the centre's leaders only)."""
+        if staff.role != Role.leader:
+            raise PermissionDenied("view", number or "access log", "only the centre's leaders read the access log")
+        with self._session() as session:
+            query = (select(TicketAccess, Ticket.number, Staff)
+                     .join(Ticket, col(Ticket.id) == TicketAccess.ticket_id)
+                     .join(Staff, col(Staff.id) == TicketAccess.staff_id))
+            if number.strip():
+                query = query.where(Ticket.number == number.strip())
+            rows = session.exec(query.order_by(col(TicketAccess.at).desc(), col(TicketAccess.id).desc())
+                                .limit(limit)).all()
+            return [AccessRow(access.at, ticket_number, person.name, person.role, person.department_code,
+                              access.personal) for access, ticket_number, person in rows]
+
     def attachment(self, attachment_id: int, staff: Staff) -> Attachment:
         """An attachment, if its ticket may be seen by this person."""
         with self._session() as session:
@@ -258,6 +322,6 @@ class TicketViews:
             ticket = session.get(Ticket, found.ticket_id) if found else None
             if found is None or ticket is None:
                 raise NotFound(f"no attachment {attachment_id}")
-            if not may_view(staff, ticket):
-                raise PermissionDenied("view", ticket.number, "another department's attachment")
+            if not sees_personal_data(staff, ticket):  # leaders read the masked page: no photos or contacts
+                raise PermissionDenied("view", ticket.number, "an attachment is seen only by those handling the ticket")
             return found

@@ -116,7 +116,7 @@ def router(hotline: App) -> APIRouter:
             return page(request, staff, "workbench_operator.html", due=hotline.tickets.callbacks_due(now),
                         results=CALLBACK_RESULT_LABELS_ZH)
         if staff.role == Role.leader:
-            return page(request, staff, "workbench_leader.html", overdue=views.overdue(now),
+            return page(request, staff, "workbench_leader.html", overdue=views.overdue(now, masked=True),
                         counts=views.open_counts(), handling=hotline.tickets.handling_times())
         queue = views.department_queue(staff.department_code or "")
         return page(request, staff, "workbench_department.html", queue=queue, department=staff.department_code)
@@ -149,7 +149,7 @@ def router(hotline: App) -> APIRouter:
 
     def ticket_page(request: Request, staff: Staff, number: str, status: int = 200, **context: Any) -> Response:
         try:
-            view = views.page(number, staff)
+            view = views.page(number, staff, hotline.now())
         except (NotFound, PermissionDenied) as err:
             # Another department's ticket: say only that, not what the refused action found.
             return message(request, staff, refusal(err), status_of(err))
@@ -184,6 +184,19 @@ def router(hotline: App) -> APIRouter:
             log.info("workbench: staff #%s %s %s refused: %s", staff.id, action, number, err)
             return ticket_page(request, staff, number, status_of(err), error=refusal(err), form=form, failed=action)
         return RedirectResponse(f"/workbench/ticket/{quote(number)}?done={action}", status_code=303)
+
+    @routes.get("/access", response_class=HTMLResponse)
+    def access(request: Request, ticket: str = "") -> Response:
+        """Who viewed which ticket's page, for the centre's leaders (个人信息查阅记录)."""
+        staff = signed_in(request)
+        if not isinstance(staff, Staff):
+            return staff
+        try:
+            rows = views.access_log(staff, ticket)
+        except PermissionDenied:
+            return message(request, staff, "只有热线中心领导可以查看个人信息查阅记录。", 403)
+        return page(request, staff, "workbench_access.html", rows=rows, q=ticket,
+                    roles={r.value: ROLE_LABELS_ZH[r] for r in Role})
 
     @routes.get("/attachment/{attachment_id}")
     def attachment(request: Request, attachment_id: int) -> Response:

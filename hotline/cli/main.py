@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from hotline.cli import apikeys, demo, desk, doctor, jobs, nlu, serve, staff, stats, tickets
+from hotline.cli import apikeys, demo, desk, doctor, jobs, nlu, privacy, serve, staff, stats, tickets
 from hotline.cli.common import get_app, handles_errors
 from tickets.text import clean
 
@@ -29,6 +29,8 @@ app.command("doctor")(doctor.doctor)
 app.add_typer(nlu.app, name="nlu")
 app.add_typer(apikeys.app, name="apikey")
 app.command("classify")(nlu.classify)
+app.command("mask")(privacy.mask)
+app.add_typer(privacy.citizen, name="citizen")
 
 
 @app.callback()

@@ -156,7 +156,8 @@ def _received(
         if label is None:
             continue
         issue = stats.hot.setdefault(label, HotIssue(label, row.department_code or ""))
-        issue.add(1, summarise(mask_personal(row.text[:400]), 80), [row.number])  # mask, then cut
+        # Only a label's first example is kept: mask (the tagger costs ~1 ms) that one only, then cut.
+        issue.add(1, issue.example or summarise(mask_personal(row.text[:400]), 80), [row.number])
 
 
 def overdue_at(

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
+from tickets.masking import mask_personal
 from tickets.models import Department
 from tickets.states import TicketType
 from tickets.stats.daily import GroupKey, OverdueTicket, WindowStats, compute_window, overdue_at
@@ -174,9 +175,11 @@ def build_report(
         "overdue": [{"number": o.number, "department": o.department_code,
                      "department_name": names.get(o.department_code, o.department_code), "type": o.type,
                      "days_overdue": o.days_overdue} for o in current.overdue],
-        "hot_issues": [{"label": h.label, "count": h.count, "example": h.example, "numbers": h.numbers,
-                        "department": h.department_code,
-                        "places": [{"place": place, "count": count} for place, count in h.places]}
+        # Masked again here, not only when the day was snapshotted: a snapshot taken before the
+        # masking learned something must not publish it on the dashboard and in every export.
+        "hot_issues": [{"label": mask_personal(h.label), "count": h.count, "example": mask_personal(h.example),
+                        "numbers": h.numbers, "department": h.department_code,
+                        "places": [{"place": mask_personal(place), "count": count} for place, count in h.places]}
                        for h in group_issues(current.hot.values())[:HOT_ISSUES] if h.count >= 2],
         "hours": [{"hour": hour, "count": sum(c for (h, _), c in current.intake.items() if h == hour)}
                   for hour in range(24)],

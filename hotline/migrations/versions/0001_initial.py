@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-07 16:07:20.938337
+Create Date: 2026-12-07 16:13:11.005168
 """
 from __future__ import annotations
 
@@ -250,6 +250,7 @@ def upgrade() -> None:
     sa.Column('reopened_count', sa.Integer(), nullable=False),
     sa.Column('merged_into_id', sa.Integer(), nullable=True),
     sa.Column('invalid_reason', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('anonymised_at', tickets.timeutil.UTCDateTime(timezone=True), nullable=True),
     sa.Column('updated_at', tickets.timeutil.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], ),
     sa.ForeignKeyConstraint(['merged_into_id'], ['ticket.id'], ),
@@ -413,6 +414,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_supervision_department_code'), ['department_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_supervision_ticket_id'), ['ticket_id'], unique=False)
 
+    op.create_table('ticket_access',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('staff_id', sa.Integer(), nullable=False),
+    sa.Column('at', tickets.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('personal', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], ),
+    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('ticket_access', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ticket_access_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ticket_access_staff_id'), ['staff_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ticket_access_ticket_id'), ['ticket_id'], unique=False)
+
     op.create_table('ticket_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ticket_id', sa.Integer(), nullable=False),
@@ -450,6 +466,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ticket_event_at'))
 
     op.drop_table('ticket_event')
+    with op.batch_alter_table('ticket_access', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ticket_access_ticket_id'))
+        batch_op.drop_index(batch_op.f('ix_ticket_access_staff_id'))
+        batch_op.drop_index(batch_op.f('ix_ticket_access_at'))
+
+    op.drop_table('ticket_access')
     with op.batch_alter_table('supervision', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_supervision_ticket_id'))
         batch_op.drop_index(batch_op.f('ix_supervision_department_code'))
