@@ -50,6 +50,8 @@ def build_policy(config: HotlineConfig) -> Policy:
             accept_days=limits.accept_days,
             answer_days=limits.answer_days.model_dump(),
             callback_days=limits.callback_days,
+            callback_after_hours=config.scheduler.callback_after_hours,
+            callback_attempts=limits.callback_attempts,
             max_extension_days=limits.max_extension_days,
             department_answer_days={code: o for code, o in overrides.items() if o},
         ),
@@ -80,6 +82,7 @@ def sync_directory(engine: Engine, config: HotlineConfig) -> None:
             people += [(p.name, p.role, d.code, p.telegram_id, p.username) for p in d.staff]
         people += [(p.name, "dispatcher", None, p.telegram_id, p.username) for p in config.dispatchers]
         people += [(p.name, "leader", None, p.telegram_id, p.username) for p in config.leaders]
+        people += [(p.name, "operator", None, p.telegram_id, p.username) for p in config.operators]
         for name, role, code, telegram_id, username in people:
             staff = session.exec(
                 select(Staff).where(Staff.name == name, Staff.from_config == True)  # noqa: E712

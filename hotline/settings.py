@@ -73,6 +73,7 @@ class TimeLimitsConfig(Strict):
     accept_days: float = Field(1, gt=0)
     answer_days: AnswerDays = AnswerDays()
     callback_days: float = Field(3, gt=0)
+    callback_attempts: int = Field(3, ge=1)  # 电话回访: unanswered calls before the ticket closes unrated
     max_extension_days: int = Field(10, ge=1)
 
 
@@ -288,6 +289,7 @@ class HotlineConfig(Strict):
     kb: KbConfig = KbConfig()
     dispatchers: list[Person] = []
     leaders: list[Person] = []
+    operators: list[Person] = []  # 话务员: take calls at /desk, make phone callbacks
     departments: list[DepartmentConfig] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -19,6 +19,7 @@ from sqlmodel import Session, func, select
 
 from tickets import notices, transitions
 from tickets.actors import SYSTEM, Actor, citizen_actor
+from tickets.desk_service import DeskMixin
 from tickets.errors import InvalidInput, NotFound
 from tickets.intake import (
     CitizenRef,
@@ -46,7 +47,7 @@ class SubmitResult:
     created: bool
 
 
-class TicketService:
+class TicketService(DeskMixin):
     def __init__(
         self,
         engine: Engine,

@@ -16,6 +16,7 @@ from tickets.masking import mask_personal
 from tickets.models import Department
 from tickets.states import TicketType
 from tickets.stats.daily import GroupKey, OverdueTicket, WindowStats, compute_window, overdue_at
+from tickets.stats.desk import desk_figures
 from tickets.stats.figures import Counts
 from tickets.stats.hot import HotIssue, group_issues, vocabulary
 from tickets.stats.kb import kb_figures
@@ -166,7 +167,8 @@ def build_report(
     return {
         "period": period.as_dict(),
         "as_of": current.as_of.isoformat() if current.as_of else None,
-        "city": {**city.figures(), "previous": p_city.figures()},
+        "city": {**city.figures(), **desk_figures(engine, policy, period, now),
+                 "previous": {**p_city.figures(), **desk_figures(engine, policy, period.previous(), now)}},
         "departments": rows,
         "types": [{"type": t.value, **types[t.value].figures(), "previous": p_types[t.value].figures()}
                   for t in TicketType],

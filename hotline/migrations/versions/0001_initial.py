@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-07 16:16:03.600343
+Create Date: 2026-12-07 16:20:10.188965
 """
 from __future__ import annotations
 
@@ -239,6 +239,7 @@ def upgrade() -> None:
     sa.Column('department_confidence', sa.Float(), nullable=True),
     sa.Column('needs_review', sa.Boolean(), nullable=False),
     sa.Column('urgent', sa.Boolean(), nullable=False),
+    sa.Column('confidential', sa.Boolean(), nullable=False),
     sa.Column('contact_phone', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
     sa.Column('location', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
@@ -292,6 +293,53 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('attachment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_attachment_ticket_id'), ['ticket_id'], unique=False)
+
+    op.create_table('callback_attempt',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('staff_id', sa.Integer(), nullable=False),
+    sa.Column('at', tickets.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('result', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('note', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], ),
+    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('callback_attempt', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_callback_attempt_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_callback_attempt_ticket_id'), ['ticket_id'], unique=False)
+
+    op.create_table('contact',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('at', tickets.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('text', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('staff_id', sa.Integer(), nullable=True),
+    sa.Column('citizen_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], ),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], ),
+    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('contact', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_contact_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contact_ticket_id'), ['ticket_id'], unique=False)
+
+    op.create_table('desk_call',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('staff_id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=True),
+    sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('at', tickets.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('seconds', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], ),
+    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('desk_call', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_desk_call_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_desk_call_staff_id'), ['staff_id'], unique=False)
 
     op.create_table('kb_entry',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -391,6 +439,24 @@ def upgrade() -> None:
     with op.batch_alter_table('reply', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_reply_ticket_id'), ['ticket_id'], unique=False)
 
+    op.create_table('supervision',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('staff_id', sa.Integer(), nullable=False),
+    sa.Column('department_code', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('at', tickets.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('text', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('acknowledged_at', tickets.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('acknowledged_by', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['acknowledged_by'], ['staff.id'], ),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], ),
+    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('supervision', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_supervision_department_code'), ['department_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_supervision_ticket_id'), ['ticket_id'], unique=False)
+
     op.create_table('ticket_access',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ticket_id', sa.Integer(), nullable=False),
@@ -469,6 +535,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ticket_access_at'))
 
     op.drop_table('ticket_access')
+    with op.batch_alter_table('supervision', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_supervision_ticket_id'))
+        batch_op.drop_index(batch_op.f('ix_supervision_department_code'))
+
+    op.drop_table('supervision')
     with op.batch_alter_table('reply', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_reply_ticket_id'))
 
@@ -493,6 +564,21 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_kb_entry_department_code'))
 
     op.drop_table('kb_entry')
+    with op.batch_alter_table('desk_call', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_desk_call_staff_id'))
+        batch_op.drop_index(batch_op.f('ix_desk_call_at'))
+
+    op.drop_table('desk_call')
+    with op.batch_alter_table('contact', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_contact_ticket_id'))
+        batch_op.drop_index(batch_op.f('ix_contact_at'))
+
+    op.drop_table('contact')
+    with op.batch_alter_table('callback_attempt', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_callback_attempt_ticket_id'))
+        batch_op.drop_index(batch_op.f('ix_callback_attempt_at'))
+
+    op.drop_table('callback_attempt')
     with op.batch_alter_table('attachment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_attachment_ticket_id'))
 
