@@ -1,7 +1,8 @@
 """The hotline centre's desk in a real headless Chromium: an operator takes calls with the keyboard
 only (counting the actions beyond typing the number and the summary), a repeat caller's call joins
 their open ticket, an urgent call reaches the dispatchers' emergency queue; a dispatcher re-routes
-and re-types an assigned ticket; an operator records a callback and 不满意 reopens the ticket."""
+and re-types an assigned ticket; an operator records a callback and 不满意 reopens the ticket; a
+consultation answered from the knowledge base is closed with 已直接答复 (Alt+K), and a complaint is never offered an answer."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ import pytest
 from hotline.bootstrap import App
 from hotline.passwords import hash_password
 from tests import browser as kit
-from tests.conftest import FakeClock, local
+from tests.conftest import PROJECT, FakeClock, local
 from tests.factories import people, submit
+from tickets import kb_files
 from tickets.directory import Directory
 from tickets.states import State
 
@@ -133,3 +135,43 @@ def test_dispatcher_controls_an_assigned_ticket_and_a_callback_reopens_it(served
     reopened = app.tickets.get(answered.number)
     assert reopened.state == State.reopened and reopened.rating == "dissatisfied"
     assert [a.result for a in app.tickets.callback_attempts(answered.number)] == ["dissatisfied"]
+
+
+@pytest.mark.slow
+def test_operator_answers_a_consultation_from_the_knowledge_base(served: str, hotline_sqlite: App,
+                                                                   clock: FakeClock) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    app = hotline_sqlite
+    clock.now = local(2026, 11, 23, 10)
+    app.kb.import_rows(kb_files.read(PROJECT / "data" / "kb" / "sample.csv"))
+    app.kb_search.warm()
+    with sync_api.sync_playwright() as playwright:
+        browser = kit.launch(playwright)
+        page = sign_in(browser, served, "operator")
+        page.goto(f"{served}/desk")
+        page.locator("#phone:focus").wait_for()
+        page.keyboard.type(CALLER)
+        page.keyboard.press("Tab")
+        page.keyboard.type("市民来电咨询身份证丢了怎么补办")
+        page.keyboard.press("Alt+1")  # the operator hears a consultation
+        entry = page.locator("#kb .kb-entry").first
+        sync_api.expect(entry).to_contain_text("身份证丢了怎么补办？")
+        sync_api.expect(entry.locator(".sure")).to_have_text("可信")
+        entry_id = int(entry.get_attribute("data-entry") or 0)
+        page.screenshot(path=str(kit.ARTIFACTS / "desk_kb_offered.png"), full_page=True)
+        page.keyboard.press("Alt+k")
+        page.get_by_text("已直接答复，本次咨询已办结").wait_for()
+        number = page.locator("#result .number").inner_text()
+        page.screenshot(path=str(kit.ARTIFACTS / "desk_kb_answered.png"), full_page=True)
+
+        page.keyboard.press("Alt+n")  # a complaint is never offered an answer
+        page.keyboard.type("13800001111")
+        page.keyboard.press("Tab")
+        page.keyboard.type(COMPLAINT)
+        sync_api.expect(page.locator("#topic")).not_to_have_text("—")
+        assert page.input_value("#type") == "complaint" and page.locator("#kb .kb-entry").count() == 0
+        browser.close()
+    ticket = app.tickets.get(number)
+    assert (ticket.state, ticket.close_reason, ticket.kb_entry_id, ticket.channel, ticket.contact_phone) == (
+        State.closed, "direct_answer", entry_id, "phone", CALLER)
+    assert app.tickets.handling_times()[0].calls == 1

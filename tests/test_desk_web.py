@@ -9,8 +9,9 @@ from fastapi.testclient import TestClient
 
 from hotline.bootstrap import App
 from hotline.passwords import hash_password
-from tests.conftest import local
-from tests.factories import people, submit
+from tests.conftest import PROJECT, local
+from tests.factories import people, staff_id, submit
+from tickets import kb_files
 from tickets.directory import Directory
 from tickets.intake import CitizenRef, Submission
 from web.app import create_app
@@ -64,3 +65,31 @@ def test_workbench_list_pages_past_200_and_finds_a_caller_by_phone(hotline: App)
     phone_only = client.get("/workbench/tickets", params={"channel": "phone"})
     assert "共 1 张" in phone_only.text
     assert client.get("/workbench/tickets", params={"date_from": "23-11"}).status_code == 400
+
+
+def test_direct_answer_from_the_desk_closes_a_consultation_and_never_a_complaint(hotline: App) -> None:
+    hotline.kb.import_rows(kb_files.read(PROJECT / "data" / "kb" / "sample.csv"))
+    client, token = signed_in(hotline, "operator")
+    question = "市民来电咨询身份证丢了怎么补办"
+    offered = client.post("/desk/suggest", data={"csrf_token": token, "text": question, "type": "consultation"}).json()
+    top = offered["kb"][0]
+    assert top["question"] == "身份证丢了怎么补办？" and top["confident"] and top["updated"] and top["source"]
+    complaint = client.post("/desk/suggest", data={"csrf_token": token, "text": question, "type": "complaint"}).json()
+    assert complaint["kb"] == []
+    refused = client.post("/desk/answer", data={"csrf_token": token, "entry": top["id"], "type": "complaint",
+                                                 "phone": "13912345678", "text": question})
+    assert refused.status_code == 400 and "只有咨询" in refused.json()["error"]
+    missing = client.post("/desk/answer", data={"csrf_token": token, "entry": "99999", "type": "consultation",
+                                                "phone": "13912345678", "text": question})
+    assert missing.status_code == 400 and "知识库答复" in missing.json()["error"]
+    assert hotline.tickets.find() == []
+    done = client.post("/desk/answer", data={"csrf_token": token, "entry": top["id"], "type": "consultation",
+                                             "phone": "139 1234 5678", "text": question, "seconds": "42", "call": "c1"})
+    assert done.status_code == 200, done.text
+    ticket = hotline.tickets.get(done.json()["number"])
+    assert (ticket.state, ticket.close_reason, ticket.kb_entry_id, ticket.channel, ticket.contact_phone) == (
+        "closed", "direct_answer", top["id"], "phone", "13912345678")
+    events = hotline.tickets.events(ticket.number)
+    assert events[-1].actor_kind == "staff" and events[-1].actor_id == staff_id(hotline, "话务员张敏")
+    times = hotline.tickets.handling_times()
+    assert len(times) == 1 and times[0].calls == 1

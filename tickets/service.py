@@ -146,10 +146,12 @@ class TicketService(DeskMixin):
                     raise
         raise RuntimeError("submission kept colliding; giving up")  # pragma: no cover
 
-    def answer_directly(self, submission: Submission, entry_id: int, now: datetime | None = None) -> SubmitResult:
+    def answer_directly(self, submission: Submission, entry_id: int, now: datetime | None = None,
+                        staff_id: int | None = None) -> SubmitResult:
         """已解决: the citizen's consultation is recorded and closed as a direct answer (直接答复) with
         the entry that answered it, in one unit of work, so no department ever sees it. The same
-        message again gives the same ticket."""
+        message again gives the same ticket. `staff_id`: the call-taker who answered it at /desk
+        (the event names them); without it the citizen closed it themselves."""
         moment = self._now(now)
         held = replace(submission, hold=True, to_dispatcher=False)
         for _ in range(5):
@@ -160,8 +162,9 @@ class TicketService(DeskMixin):
                         return SubmitResult(existing, created=False)
                     ticket = create_ticket(session, held, self.classifier, self.policy, moment,
                                            set(self._active_departments(session)), self.max_text_chars)
-                    transitions.close_at_once(session, ticket, citizen_actor(ticket.citizen_id), moment,
-                                              CloseReason.direct_answer, entry_id=entry_id)
+                    actor = self._staff(session, staff_id) if staff_id is not None else citizen_actor(ticket.citizen_id)
+                    transitions.close_at_once(session, ticket, actor, moment, CloseReason.direct_answer,
+                                              entry_id=entry_id)
                     return SubmitResult(ticket, created=True)
             except IntegrityError:
                 continue

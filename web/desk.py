@@ -3,10 +3,13 @@
 One page (web/templates/desk.html, web/static/desk.js) and small JSON endpoints that it calls as
 the operator types: the caller looked up by number, the NLU's suggestions for the summary, and the
 four ways a call ends (a new ticket, a repeat contact joined to an open ticket, an emergency
-transfer, a direct answer). Each ending calls the service and records the call's handling time."""
+transfer, a direct answer from the knowledge base). Each ending calls the service and records the
+call's handling time. Knowledge-base answers are offered only for a consultation, never for a
+complaint or a suggestion."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from typing import Any
@@ -17,6 +20,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from hotline.bootstrap import App
 from tickets.errors import DomainError, InvalidInput
 from tickets.intake import CitizenRef, Submission
+from tickets.knowledge import Status as KbStatus
 from tickets.models import Staff, Ticket
 from tickets.phones import normalise_phone
 from tickets.states import (
@@ -35,6 +39,7 @@ from web.workbench_text import refusal
 log = logging.getLogger(__name__)
 DESK_ROLES = (Role.operator, Role.dispatcher)
 SUGGEST_CHARS = 2000
+KB_ANSWERS = 3
 
 
 def _error(text: str, status: int = 400) -> JSONResponse:
@@ -90,7 +95,21 @@ def router(hotline: App) -> APIRouter:
                       role=ROLE_LABELS_ZH.get(Role(staff.role), staff.role), csrf_field=csrf.FIELD,
                       csrf_token=csrf.token_for(request), departments=names(),
                       types={t.value: TYPE_LABELS_ZH[t] for t in TicketType}, services=EMERGENCY_SERVICES,
-                      kb=hasattr(service, "kb_search"), similar=hasattr(service, "similar"))
+                      similar=hasattr(service, "similar"))
+
+    def kb_answers(text: str) -> list[dict[str, Any]]:
+        """The knowledge base's best entries for a consultation; the operator judges the unsure ones."""
+        try:
+            hits = hotline.kb_search.search(text, KB_ANSWERS, hotline.kb.local_day(hotline.now()))
+        except Exception:  # noqa: BLE001 - a broken index must not stop the call being taken
+            log.exception("desk: knowledge-base search failed")
+            return []
+        dept = names()
+        return [{"id": a.entry.id, "question": a.entry.question, "answer": a.entry.answer,
+                 "source": a.entry.source or dept.get(a.entry.department, a.entry.department),
+                 "department": dept.get(a.entry.department, a.entry.department),
+                 "updated": calendar.local(a.entry.updated_at).strftime("%Y-%m-%d"),
+                 "score": round(float(a.score), 3), "confident": bool(a.confident)} for a in hits]
 
     @routes.get("/caller")
     def caller(request: Request, phone: str = "") -> Response:
@@ -124,10 +143,13 @@ def router(hotline: App) -> APIRouter:
                         **brief(service.get(s.number))} for s in service.similar(text=text, limit=5)]
             similar = [s for s in similar if s["state"] in {st.value for st in State if st not in
                                                             (State.closed, State.invalid, State.merged)}]
+        # The operator's choice of type (sent once they touched it) outranks the suggestion's.
+        chosen = got[1].get("type") or prediction.type
+        kb = await asyncio.to_thread(kb_answers, text) if chosen == TicketType.consultation else []
         return JSONResponse({"type": prediction.type, "type_zh": TYPE_LABELS_ZH[TicketType(prediction.type)],
                              "department": prediction.department, "candidates": [[c, names()[c]] for c in ranked],
                              "topic": prediction.topic, "place": entities.get("place"), "time": entities.get("time"),
-                             "urgent": bool(prediction.urgent), "similar": similar})
+                             "urgent": bool(prediction.urgent), "similar": similar, "kb": kb})
 
     @routes.post("/submit")
     async def submit(request: Request) -> Response:
@@ -199,5 +221,37 @@ def router(hotline: App) -> APIRouter:
             log.info("desk: staff #%s transfer refused: %s", staff.id, err)
             return _error(refusal(err))
         return JSONResponse({"number": ticket.number, "service": target, "service_zh": EMERGENCY_SERVICES[target]})
+
+    @routes.post("/answer")
+    async def answer(request: Request) -> Response:
+        """已直接答复: the call is recorded as a consultation closed at once with the entry read out."""
+        got = await posted(request)
+        if not isinstance(got, tuple):
+            return got
+        staff, form = got
+        assert staff.id is not None
+        if form.get("type") != TicketType.consultation:
+            return _error("只有咨询可以用知识库直接答复；投诉、建议请提交工单。")
+        if form.get("urgent") == "1":
+            return _error("紧急诉求不能直接答复，请提交（送派单员）或转办。")
+        try:
+            entry = hotline.kb.get(int(form.get("entry", "")))
+        except (ValueError, DomainError):
+            return _error("请选择一条知识库答复。")
+        if entry.status != KbStatus.published or not hotline.kb.valid_on(entry, hotline.kb.local_day(hotline.now())):
+            return _error("这条知识库答复已下线或已过有效期，请另选或提交工单。")
+        try:
+            phone = normalise_phone(form.get("phone", ""))
+            ticket = service.answer_directly(Submission(
+                channel="phone", external_message_id=f"desk:{form.get('call') or uuid.uuid4().hex}",
+                citizen=CitizenRef("phone", phone, name=form.get("name", "").strip() or None, phone=phone),
+                text=form.get("text", ""), ticket_type=TicketType.consultation, phone=phone,
+                confidential=form.get("confidential") == "1"), entry.id, staff_id=staff.id).ticket  # type: ignore[arg-type]
+            service.record_call(staff.id, "direct_answer", seconds(form), ticket.number)
+        except DomainError as err:
+            log.info("desk: staff #%s direct answer refused: %s", staff.id, err)
+            return _error(refusal(err))
+        return JSONResponse({"number": ticket.number, "state_zh": STATE_LABELS_ZH[State(ticket.state)],
+                             "entry": entry.id, "question": entry.question})
 
     return routes

@@ -11,6 +11,7 @@
   let deptTouched = false;
   let candidates = [];
   let joinable = [];
+  let answers = [];
   let timers = {};
 
   function newId() { return Date.now().toString(36) + Math.random().toString(36).slice(2, 8); }
@@ -97,11 +98,43 @@
     }
   }
 
+  // Knowledge-base answers: only while the call reads as a consultation (never for a complaint).
+  function showAnswers(list) {
+    answers = list || [];
+    const box = $("kb");
+    box.replaceChildren();
+    if (!answers.length) {
+      box.append(node("p", $("type").value === "consultation" ? "知识库中没有相近的答复。" : "仅咨询显示知识库答复。", "muted"));
+      return;
+    }
+    answers.forEach((a, i) => {
+      const row = node("div", null, "kb-entry");
+      row.dataset.entry = String(a.id);
+      const head = node("b", a.question + " ");
+      if (a.confident) head.append(node("span", "可信", "sure"));
+      else head.append(node("span", "仅供参考", "unsure"));
+      const b = node("button", i === 0 ? "已直接答复（Alt+K）" : "已直接答复", "answer");
+      b.type = "button";
+      b.addEventListener("click", () => answer(a.id));
+      row.append(head, node("div", a.answer), node("div", `来源：${a.source}（${a.department}，${a.updated} 更新）`, "muted"), b);
+      box.append(row);
+    });
+  }
+
   function suggest() {
     const text = $("text").value.trim();
     if (text.length < 4) return;
     $("suggest-state").textContent = "分析中…";
-    post("/desk/suggest", { text }).then(applySuggestion);
+    const data = { text };
+    if (typeTouched) data.type = $("type").value;
+    post("/desk/suggest", data).then((s) => { applySuggestion(s); if (!s.empty && !s.error) showAnswers(s.kb); });
+  }
+
+  function chooseType(i) {
+    $("type").selectedIndex = i;
+    typeTouched = true;
+    if ($("type").value !== "consultation") showAnswers([]);
+    suggest();
   }
 
   function pickDepartment(i) {
@@ -133,6 +166,14 @@
       node("div", r.number, "number"), node("div", `${r.department} · 答复时限 ${r.deadline}`, "deadline")]));
   }
 
+  function answer(entry) {
+    if (!entry) { $("error").textContent = "没有可用的知识库答复：请提交工单。"; return; }
+    post("/desk/answer", { entry, text: $("text").value, phone: $("phone").value, name: $("name").value,
+      type: $("type").value, urgent: $("urgent").checked ? "1" : "", confidential: $("confidential").checked ? "1" : "" })
+      .then((r) => done(r, [node("p", "已直接答复，本次咨询已办结，请向来电人读出记录编号"),
+        node("div", r.number, "number"), node("div", `知识库：${r.question}`, "deadline")]));
+  }
+
   function join(number) {
     if (!number) return;
     post("/desk/join", { number, text: $("text").value, phone: $("phone").value }).then((r) => done(r, [
@@ -148,7 +189,7 @@
 
   function reset() {
     document.getElementById("call").reset();
-    ["caller", "candidates", "similar"].forEach((id) => $(id).replaceChildren());
+    ["caller", "candidates", "similar", "kb"].forEach((id) => $(id).replaceChildren());
     ["topic", "place", "time", "urgent-hint"].forEach((id) => { $(id).textContent = "—"; });
     $("result").hidden = true;
     $("result").replaceChildren();
@@ -158,18 +199,20 @@
     typeTouched = deptTouched = false;
     candidates = [];
     joinable = [];
+    answers = [];
     $("phone").focus();
   }
 
   const shortcuts = {
-    Digit1: () => { $("type").selectedIndex = 0; typeTouched = true; },
-    Digit2: () => { $("type").selectedIndex = 1; typeTouched = true; },
-    Digit3: () => { $("type").selectedIndex = 2; typeTouched = true; },
+    Digit1: () => chooseType(0),
+    Digit2: () => chooseType(1),
+    Digit3: () => chooseType(2),
     Digit7: () => pickDepartment(0),
     Digit8: () => pickDepartment(1),
     Digit9: () => pickDepartment(2),
     KeyU: () => { $("urgent").checked = !$("urgent").checked; },
     KeyJ: () => join(joinable[0]),
+    KeyK: () => answer(answers.length ? answers[0].id : 0),
     KeyE: () => $("service").focus(),
     KeyN: reset,
   };
@@ -181,7 +224,7 @@
   $("call").addEventListener("submit", (e) => { e.preventDefault(); submit(); });
   $("phone").addEventListener("input", () => later("phone", lookup, 250));
   $("text").addEventListener("input", () => later("text", suggest, 400));
-  $("type").addEventListener("change", () => { typeTouched = true; });
+  $("type").addEventListener("change", () => { chooseType($("type").selectedIndex); });
   $("department").addEventListener("change", () => { deptTouched = true; });
   $("transfer").addEventListener("click", transfer);
   $("phone").focus();
