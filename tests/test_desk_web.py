@@ -74,6 +74,8 @@ def test_direct_answer_from_the_desk_closes_a_consultation_and_never_a_complaint
     offered = client.post("/desk/suggest", data={"csrf_token": token, "text": question, "type": "consultation"}).json()
     top = offered["kb"][0]
     assert top["question"] == "身份证丢了怎么补办？" and top["confident"] and top["updated"] and top["source"]
+    suggested = client.post("/desk/suggest", data={"csrf_token": token, "text": question}).json()
+    assert suggested["type"] == "consultation" and suggested["kb"][0]["id"] == top["id"]  # the NLU's type
     complaint = client.post("/desk/suggest", data={"csrf_token": token, "text": question, "type": "complaint"}).json()
     assert complaint["kb"] == []
     refused = client.post("/desk/answer", data={"csrf_token": token, "entry": top["id"], "type": "complaint",
