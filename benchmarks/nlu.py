@@ -36,7 +36,9 @@ from nlu.parallel import ParallelClassifier  # noqa: E402
 from nlu.pipeline import Pipeline  # noqa: E402
 from nlu.train import train_default  # noqa: E402
 
-REALWORLD = PROJECT_ROOT.parent / "shared" / "data" / "realworld"
+# Beside the project (a checkout next to shared/) or beside its parent (a git worktree under wt/).
+REALWORLD = next((p / "shared" / "data" / "realworld" for p in (PROJECT_ROOT.parent, PROJECT_ROOT.parent.parent)
+                  if (p / "shared" / "data" / "realworld").exists()), PROJECT_ROOT.parent / "shared" / "data" / "realworld")
 TYPE_FILE, TOPIC_FILE = "appeals_type_dev.csv", "messages_category_dev.csv"
 
 

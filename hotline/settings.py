@@ -107,7 +107,9 @@ class NluConfig(Strict):
     # The sentence encoder for similar search and the classifier's meaning features (nlu/encoder.py);
     # where its package cannot be imported the hotline runs as `none`, with one warning.
     encoder: EncoderName = "use"
-    encoder_threads: int = Field(2, ge=1, le=64)
+    # 1: measured on a loaded 2-core host, USE with 2 threads was 6-17x slower than with 1 (it spins
+    # while waiting); the server runs many requests side by side anyway.
+    encoder_threads: int = Field(1, ge=1, le=64)
     similar: SimilarConfig = SimilarConfig()
     rasa_url: str = "http://127.0.0.1:5005"
     type_threshold: float = Field(0.45, ge=0, le=1)

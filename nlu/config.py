@@ -56,6 +56,9 @@ class HeadConfig(_Strict):
     # Real hotlines get far more complaints than suggestions: the model is trained balanced and
     # its probabilities are then shifted to these priors (empty: keep the balanced training prior).
     priors: dict[str, float] = {}
+    # Scale of the sentence encoder's vector beside the n-gram features (nlu.encoder); 0: n-grams only.
+    # The vector is unit length like each TF-IDF block, so the weight sets its share directly.
+    encoder_weight: float = Field(1.0, ge=0)
 
 
 class TypeCues(_Strict):
@@ -110,6 +113,8 @@ class DepartmentInfo(_Strict):
 class NluSettings(_Strict):
     """Everything the built-in pipeline needs, assembled by the wiring package from config.yml."""
 
+    encoder: EncoderName = "none"  # the sentence encoder whose vectors the heads read (nlu/encoder.py)
+    encoder_threads: int = 1
     type_threshold: float = 0.45
     department_threshold: float = 0.35
     max_chars: int = 2000
