@@ -100,6 +100,8 @@ class SimilarConfig(Strict):
     # Cosine at or above which a candidate is flagged a duplicate, per encoder (`none`: the lexical
     # fallback). Calibrated on tests/data/paraphrases.yml: each encoder's scores live on their own scale.
     duplicate_threshold: dict[EncoderName, float] = {"use": 0.62, "e5": 0.93, "none": 0.19}
+    # Hot issues: two groups whose tickets' mean vectors are at least this close are one issue.
+    hot_threshold: dict[Literal["use", "e5"], float] = {"use": 0.55, "e5": 0.935}
 
 
 class NluConfig(Strict):

@@ -4,11 +4,12 @@ reads"). Past days come from snapshots; days without one, and today, from the li
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
@@ -16,13 +17,22 @@ from tickets.models import Department
 from tickets.states import TicketType
 from tickets.stats.daily import GroupKey, OverdueTicket, WindowStats, compute_window, overdue_at
 from tickets.stats.figures import Counts
-from tickets.stats.hot import HotIssue, group_issues, vocabulary
+from tickets.stats.hot import HotIssue, group_issues, merge_by_meaning, vocabulary
 from tickets.stats.models import StatsDay, StatsDelta, StatsHot, StatsIntake, StatsOverdue
 from tickets.stats.periods import Period
 from tickets.timelimits import Policy
 from tickets.timeutil import ensure_aware
 
 HOT_ISSUES = 10
+
+
+@dataclass(frozen=True)
+class HotMeaning:
+    """Sentence vectors of tickets by number (handed in by the wiring, which owns the encoder) and the
+    cosine of two groups' centroids above which they are one issue."""
+
+    vectors: Callable[[Sequence[str]], Mapping[str, np.ndarray]]
+    threshold: float
 
 
 @dataclass(frozen=True)
@@ -137,9 +147,13 @@ def build_report(
     now: datetime,
     ranking: Ranking = Ranking(),
     words: Sequence[str] = (),
+    meaning: HotMeaning | None = None,
 ) -> dict[str, Any]:
     """Every figure of the report for `period`, with the previous period beside it (JSON-ready)."""
     current = load_period(engine, policy, period, now, words)
+    hot = group_issues(current.hot.values())
+    if meaning is not None:
+        hot = merge_by_meaning(hot, meaning.vectors([n for h in hot for n in h.numbers]), meaning.threshold)
     previous = load_period(engine, policy, period.previous(), now, words)
     city, departments, types = _totals(current)
     p_city, p_departments, p_types = _totals(previous)
@@ -174,8 +188,9 @@ def build_report(
                      "days_overdue": o.days_overdue} for o in current.overdue],
         "hot_issues": [{"label": h.label, "count": h.count, "example": h.example, "numbers": h.numbers,
                         "department": h.department_code,
-                        "places": [{"place": place, "count": count} for place, count in h.places]}
-                       for h in group_issues(current.hot.values())[:HOT_ISSUES] if h.count >= 2],
+                        "places": [{"place": place, "count": count} for place, count in h.places],
+                        "related": h.related}
+                       for h in hot[:HOT_ISSUES] if h.count >= 2],
         "hours": [{"hour": hour, "count": sum(c for (h, _), c in current.intake.items() if h == hour)}
                   for hour in range(24)],
         "channels": [{"channel": ch, "count": n} for ch, n in Counter(
