@@ -58,7 +58,8 @@ class HeadConfig(_Strict):
     priors: dict[str, float] = {}
     # Scale of the sentence encoder's vector beside the n-gram features (nlu.encoder); 0: n-grams only.
     # The vector is unit length like each TF-IDF block, so the weight sets its share directly.
-    encoder_weight: float = Field(1.0, ge=0)
+    # 0 by default: on the dev files USE's vector did not raise type or topic macro-F1 (docs/DESIGN.md).
+    encoder_weight: float = Field(0.0, ge=0)
 
 
 class TypeCues(_Strict):
@@ -121,3 +122,10 @@ class NluSettings(_Strict):
     keyword_prior_weight: float = 0.3
     pipeline: PipelineConfig = PipelineConfig()
     departments: list[DepartmentInfo] = []
+
+    @property
+    def heads_encoder(self) -> EncoderName:
+        """The encoder the classifier's heads read: `encoder`, unless every head gives it weight 0."""
+        config = self.pipeline
+        heads = (config.type_classifier, config.department_classifier, config.topic_classifier)
+        return self.encoder if any(head.encoder_weight > 0 for head in heads) else "none"

