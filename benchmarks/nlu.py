@@ -173,6 +173,9 @@ def main() -> int:
                         help="processes for the built-in batch throughput (default: one per core)")
     parser.add_argument("--encoders", default="none,use,e5",
                         help="sentence encoders to measure the built-in pipeline with (comma-separated)")
+    parser.add_argument("--encoder-weight", type=float, default=0.5,
+                        help="each head's encoder_weight for the encoders other than none (config.yml ships 0: "
+                             "the none row is the shipped classifier)")
     parser.add_argument("--cv", type=int, default=5, help="folds of the --from-csv cross-validation (0: skip)")
     parser.add_argument("--single", type=int, default=400, help="messages timed one at a time")
     parser.add_argument("--json", action="store_true")
@@ -193,7 +196,11 @@ def main() -> int:
         if encoder != "none" and not encoder_available(encoder):
             continue
         print(f"measuring encoder {encoder} …", file=sys.stderr, flush=True)
-        results[f"builtin/{encoder}"] = measure(settings.model_copy(update={"encoder": encoder}), args, types, topics, texts)
+        pipeline = settings.pipeline
+        heads = {h: getattr(pipeline, h).model_copy(update={"encoder_weight": args.encoder_weight})
+                 for h in ("type_classifier", "department_classifier", "topic_classifier")}
+        measured = settings.model_copy(update={"encoder": encoder, "pipeline": pipeline.model_copy(update=heads)})
+        results[f"builtin/{encoder}"] = measure(measured, args, types, topics, texts)
 
     from nlu.rasa import RasaClassifier
 
