@@ -19,7 +19,8 @@ PORT ?= 8000
 run: install
 	$(VENV)/bin/hotline serve --host $(HOST) --port $(PORT)
 
-# Debian packages the tests use: Chromium for browser tests and a CJK font for charts.
+# Debian packages the tests use: Chromium for browser tests and a CJK font for the pages it draws
+# (charts bring their own font through pip).
 system-deps:
 	@bash scripts/system-deps
 

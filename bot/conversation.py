@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from bot import texts
+from bot.choices import TYPED_CHANNELS
 from bot.desk import Desk, WeeklyReport
 from bot.events import Buttons, Event, Outcome, Reply
 from bot.followup import IDLE, RATE_REASON, FollowUp, citizen_of
@@ -45,11 +46,25 @@ log = logging.getLogger(__name__)
 URGENT_JOIN_SECONDS = 600
 # Typed button labels are limited too, but a citizen clicks faster than they write.
 LABEL_FLOOD_FACTOR = 3
+KEEP_SUBMITTED = 5
 
 PHONE = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
 WANTS_CALLBACK = re.compile(r"回电|回个电话|打电话给我|给我打电话|电话联系|联系我|致电|回访我")
 PLACE_LABELS = ("place", "location", "address", "loc", "gpe", "fac")
 UNSURE = "none"  # 改部门 → 不确定: no department, a dispatcher decides
+
+
+def remember_submitted(state: dict[str, Any], draft_id: str, number: str) -> None:
+    """The last few drafts' ticket numbers: a spent 提交 pressed again shows its ticket, never 已失效."""
+    submitted = state.setdefault("submitted", {})
+    submitted[draft_id] = number
+    for old in list(submitted)[:-KEEP_SUBMITTED]:
+        del submitted[old]
+
+
+def worded(question: dict[str, str], draft: dict[str, Any]) -> str:
+    """A question in the words of the draft's channel (what to press or type differs)."""
+    return question.get(draft.get("channel") or "web", question["web"])
 
 
 async def run(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -219,6 +234,8 @@ class Conversation:
             return Outcome.say(shares.get(step, texts.NO_DRAFT))
         if label == "skip" and step in (ASK_PLACE, ASK_PHONE):
             return self.next_question(state)
+        if label == "skip" and draft is None and state.get("foreign") is not None:
+            return await self.on_label(event, state, "insist")  # 跳过 the request to write in Chinese
         if draft is None:
             return Outcome.say(texts.NOTHING_TO_SKIP if label == "skip" else texts.NO_DRAFT)
         if label == "submit":
@@ -354,13 +371,11 @@ class Conversation:
         if draft["type"] == TicketType.complaint and not draft["place"] and not draft["asked_place"]:
             draft["asked_place"] = True
             state["step"] = ASK_PLACE
-            question = texts.ASK_PLACE["telegram" if shares else "web"]
-            return Outcome([Reply(question, skip, ask="location" if shares else None)])
+            return Outcome([Reply(worded(texts.ASK_PLACE, draft), skip, ask="location" if shares else None)])
         if draft["wants_callback"] and not draft["phone"] and not draft["asked_phone"]:
             draft["asked_phone"] = True
             state["step"] = ASK_PHONE
-            question = texts.ASK_PHONE["telegram" if shares else "web"]
-            return Outcome([Reply(question, skip, ask="contact" if shares else None)])
+            return Outcome([Reply(worded(texts.ASK_PHONE, draft), skip, ask="contact" if shares else None)])
         state["step"] = CONFIRM
         return Outcome([self.card(draft)])
 
@@ -376,7 +391,7 @@ class Conversation:
             if len(event.text) > 200:
                 return Outcome([Reply("地址太长了，请只写地址（200 字以内）。")], keep_input=True)
             if not has_words(event.text) and not any(ch.isdigit() for ch in event.text):
-                return Outcome.say("请用文字输入地址，或点“跳过”。", [[{"text": "跳过", "data": f"c:skip:{draft['id']}"}]])
+                return Outcome.say("请用文字输入地址，或选择“跳过”。", [[{"text": "跳过", "data": f"c:skip:{draft['id']}"}]])
             text = event.text.strip()
             entities = (await self.predict(text, known)).entities
             answer = place_answer(text, any(str(e.get("label", "")).lower() in PLACE_LABELS for e in entities))
@@ -384,7 +399,7 @@ class Conversation:
                 draft["asked_place_again"] = True  # once: a place our words do not know is kept next time
                 shares = draft.get("channel") == "telegram"
                 skip = [[{"text": "跳过", "data": f"c:skip:{draft['id']}"}]]
-                return Outcome([Reply(texts.ASK_PLACE_AGAIN["telegram" if shares else "web"], skip,
+                return Outcome([Reply(worded(texts.ASK_PLACE_AGAIN, draft), skip,
                                       ask="location" if shares else None)])
             if answer in ("place", "unsure"):
                 draft["place"] = text
@@ -435,7 +450,9 @@ class Conversation:
         ]
         if draft["photos"]:
             lines.append(f"照片：{len(draft['photos'])} 张")
-        lines.append("确认无误请点“提交”；也可以继续发送文字补充。")
+        # A channel without buttons lists the typed choices (回复「1」提交) right after this line.
+        typed = draft.get("channel") in TYPED_CHANNELS
+        lines.append("如需补充，直接发送文字即可。" if typed else "确认无误请点“提交”；也可以继续发送文字补充。")
         d = draft["id"]
         buttons: Buttons = [
             [{"text": "提交", "data": f"c:submit:{d}"}],
@@ -468,6 +485,10 @@ class Conversation:
         """提交 / 改类型 / 改部门 / 取消 / 跳过 on the draft they were shown with."""
         draft = state.get("draft")
         if draft is None or draft["id"] != draft_id:
+            number = state.get("submitted", {}).get(draft_id)
+            if number is not None:  # pressed again (the answer was lost on the way): show the number again
+                shown = texts.ALREADY_SUBMITTED.format(number=number)
+                return Outcome([Reply(shown, edit=True)], toast=f"已提交，工单号：{number}")
             return Outcome([Reply(texts.STALE, edit=True)], toast=texts.STALE)
         if action == "submit":
             return await self.submit(event, state)
@@ -479,7 +500,7 @@ class Conversation:
             asked = {ASK_PLACE: texts.ASK_PLACE, ASK_PHONE: texts.ASK_PHONE}.get(state.get("step", IDLE))
             outcome = self.next_question(state)
             if asked is not None:  # the question loses its button: it has been answered
-                question = asked["telegram" if draft.get("channel") == "telegram" else "web"]
+                question = worded(asked, draft)
                 outcome.replies.insert(0, Reply(f"{question}\n（已跳过）", edit=True))
             return outcome
         if action in ("types", "type", "depts", "dept", "back"):
@@ -536,6 +557,7 @@ class Conversation:
         state.pop("draft", None)
         state["step"] = IDLE
         ticket = result.ticket
+        remember_submitted(state, draft["id"], ticket.number)
         calendar = self.app.policy.calendar
         lines = [f"✅ 已受理，工单号：{ticket.number}", f"类型：{type_zh(ticket.type)}"]
         if ticket.state == State.assigned:

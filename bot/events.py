@@ -6,7 +6,9 @@ with the same buttons.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+
+from tickets.text import clean
 
 Buttons = list[list[dict[str, str]]]  # rows of {"text": label, "data": callback data}
 
@@ -30,6 +32,14 @@ class Event:
     file_ref: str | None = None  # a photo's channel file id or stored path
     reply_to_text: str | None = None  # the text of the message this one replies to
     private: bool = True  # a one-to-one chat (not a department group)
+
+    def __post_init__(self) -> None:
+        # Every channel's input becomes an Event, so this is where its texts are cleaned (a NUL in a
+        # place answer reached PostgreSQL and failed every later 提交 of that citizen).
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, str):
+                object.__setattr__(self, f.name, clean(value))
 
 
 @dataclass

@@ -55,7 +55,7 @@ class FollowUp:
                 f"{t.number}｜{type_zh(t.type)}｜{STATE_LABELS_ZH[State(t.state)]}｜{self.department_name(t.department_code)}"
                 + (f"｜答复时限 {fmt_time(calendar, t.answer_due)}" if t.answer_due and t.state != State.closed else "")
             )
-        lines.append("点下方工单号查看详情，或发送：/status 工单号")
+        lines.append("选择下方的工单查看详情，或发送：/status 工单号")
         return Outcome.say("\n".join(lines), self.status_buttons(found[:5]))
 
     def status_buttons(self, found: list[Ticket]) -> Buttons:

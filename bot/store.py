@@ -7,13 +7,14 @@ handles it.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Engine, UniqueConstraint, delete, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Field, Session, SQLModel, select
 
 from tickets.timeutil import UTCDateTime, utcnow
@@ -56,20 +57,33 @@ class BotStore:
             return {row.key: row.data for row in rows}
 
     def save(self, channel: str, kind: str, key: str, data: Any, now: datetime | None = None) -> None:
-        values = {"channel": channel, "kind": kind, "key": key, "data": data, "updated_at": now or utcnow()}
+        self.save_together(channel, [(kind, key, data)], now)
+
+    def save_together(self, channel: str, documents: list[tuple[str, str, Any]], now: datetime | None = None,
+                      attempts: int = 1) -> None:
+        """Write (kind, key, data) documents in one transaction: all or none. A dropped connection is
+        retried up to `attempts` times (the writes are upserts of whole documents: repeating is safe)."""
+        for attempt in range(attempts):
+            try:
+                self._upsert(channel, documents, now or utcnow())
+                return
+            except OperationalError:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.05 * 2**attempt)
+
+    def _upsert(self, channel: str, documents: list[tuple[str, str, Any]], now: datetime) -> None:
         with Session(self.engine) as session:
             dialect = session.get_bind().dialect.name
-            stmt: Any
-            if dialect == "postgresql":
-                stmt = pg_insert(BotState).values(**values)
-            elif dialect == "sqlite":
-                stmt = sqlite_insert(BotState).values(**values)
-            else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+            if dialect not in ("postgresql", "sqlite"):  # pragma: no cover - only these are supported
                 raise RuntimeError(f"unsupported database {dialect}")
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["channel", "kind", "key"], set_={"data": data, "updated_at": values["updated_at"]}
-            )
-            session.execute(stmt)
+            insert_of = pg_insert if dialect == "postgresql" else sqlite_insert
+            for kind, key, data in documents:
+                values = {"channel": channel, "kind": kind, "key": key, "data": data, "updated_at": now}
+                stmt = insert_of(BotState).values(**values).on_conflict_do_update(
+                    index_elements=["channel", "kind", "key"], set_={"data": data, "updated_at": now}
+                )
+                session.execute(stmt)
             session.commit()
 
     def drop(self, channel: str, kind: str, key: str) -> None:

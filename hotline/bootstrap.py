@@ -125,11 +125,13 @@ class App:
 
     @cached_property
     def notifier(self) -> Notifier:
-        """The outbox's notifier: Telegram when TELEGRAM_TOKEN is set, and the web chat."""
+        """The outbox's notifier: Telegram when TELEGRAM_TOKEN is set, WeChat when WECHAT_TOKEN is,
+        and the web chat."""
         from hotline.notifiers import build_notifier
 
         env = self.settings.env
-        return build_notifier(self.tickets, self.engine, self.config, env.home, env.telegram_token, env.telegram_api_base_url)
+        return build_notifier(self.tickets, self.engine, self.config, env.home, env.telegram_token,
+                              env.telegram_api_base_url, env.wechat)
 
     def now(self) -> datetime:
         return self.clock()

@@ -11,11 +11,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
-# Debian's fonts-wqy-microhei (scripts/system-deps installs it); Noto CJK as a fallback.
-CJK_FONTS = (
-    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
-    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
-    Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
+# The font comes with the Python dependencies (noto-cjk-sans-otc: Noto Sans CJK, OFL-1.1), so `make install`
+# alone renders Chinese; system fonts are only a fallback for an install that left the package out.
+PACKAGED_FAMILY = "Noto Sans CJK SC"  # face 2 of the collection; face 0 is JP, whose glyph forms differ
+SYSTEM_FONTS = (
+    (Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"), "WenQuanYi Micro Hei"),
+    (Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"), "Noto Sans CJK SC"),
+    (Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"), "WenQuanYi Zen Hei"),
 )
 
 
@@ -23,14 +25,27 @@ class FontMissing(RuntimeError):
     """No font that renders Chinese is installed."""
 
 
+def packaged_font() -> Path | None:
+    try:
+        from noto_cjk_sans_otc import FONT_PATH  # noqa: PLC0415 - optional at import, a dependency in practice
+    except ImportError:
+        return None
+    path = Path(str(FONT_PATH))
+    return path if path.is_file() else None
+
+
 def cjk_font() -> str:
-    for path in CJK_FONTS:
-        if path.exists():
-            font_manager.fontManager.addfont(str(path))
-            return font_manager.FontProperties(fname=str(path)).get_name()
+    """The family name of a font that renders Chinese, registered with matplotlib."""
+    candidates = [(packaged_font(), PACKAGED_FAMILY), *SYSTEM_FONTS]
+    for path, family in candidates:
+        if path is not None and path.exists():
+            known = {entry.name for entry in font_manager.fontManager.ttflist if Path(entry.fname) == path}
+            if family not in known:
+                font_manager.fontManager.addfont(str(path))  # registers every face of a collection
+            return family
     raise FontMissing(
-        "no Chinese font found (looked for " + ", ".join(str(p) for p in CJK_FONTS)
-        + "); install Debian's fonts-wqy-microhei: sudo bash scripts/system-deps"
+        "no Chinese font found: the Python package noto-cjk-sans-otc is missing (run `make install`), and so are "
+        + ", ".join(str(p) for p, _ in SYSTEM_FONTS)
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from hotline.bootstrap import App, bootstrap
+from hotline.housekeeping import housekeeping
 from hotline.settings import SchedulerConfig
 from tickets.delivery import DeliveryError, Notifier, deliver_pending
 from tickets.models import Notice
@@ -130,6 +131,22 @@ def do_snapshot(app: App, now: datetime) -> dict[str, int]:
     return {"snapshot": len(take_missing(app.engine, app.policy, now, words=issue_words(app)))}
 
 
+def do_housekeeping(app: App, now: datetime) -> dict[str, int]:
+    """Photos past their ticket's retention and orphan uploads, old rate counters, ended sessions."""
+    web = app.config.web
+    return housekeeping(app.engine, app.settings.env.home, now, web.uploads.keep_days_after_close,
+                        web.uploads.orphan_hours, web.login.absolute_hours)
+
+
+def do_challenge(app: App, now: datetime) -> dict[str, int]:
+    """The weekly challenger (hotline/learning.py): promoted only if it beats the current model."""
+    if not app.config.nlu.learning.enabled or app.config.nlu.backend != "builtin":
+        return {"challenger_promoted": 0}
+    from hotline.learning import challenge  # noqa: PLC0415 - training loads the model's libraries
+
+    return {"challenger_promoted": int(challenge(app.settings, app.engine, now).promoted)}
+
+
 def do_periodic(app: App, now: datetime) -> dict[str, int]:
     """The frequent job: every ticket sweep, plus the digest and weekly report if due and not yet
     recorded, so a scheduler that was down at their hour catches up when it is back."""
@@ -146,6 +163,8 @@ WORK: dict[str, Callable[[App, datetime], dict[str, int]]] = {
     "weekly_report": do_weekly,
     "snapshot": do_snapshot,
     "deliver": do_deliver,
+    "housekeeping": do_housekeeping,
+    "challenger": do_challenge,
 }
 DEFAULT_RUN = (*SWEEPS, "digest", "weekly_report")
 
@@ -189,6 +208,14 @@ def weekly_report() -> dict[str, int]:
 
 def snapshot() -> dict[str, int]:
     return _run(do_snapshot)
+
+
+def nightly_housekeeping() -> dict[str, int]:
+    return _run(do_housekeeping)
+
+
+def challenger() -> dict[str, int]:
+    return _run(do_challenge)
 
 
 def do_startup(app: App, now: datetime) -> dict[str, int]:

@@ -4,11 +4,17 @@ first use), a Rasa server's client, or the keyword router."""
 from __future__ import annotations
 
 import sys
+import threading
+import time
 from pathlib import Path
 
 from hotline.settings import PROJECT_ROOT, HotlineConfig, Settings
 from nlu.config import DepartmentInfo, NluSettings
 from nlu.pipeline import Pipeline
+from nlu.versions import ModelRegistry
+
+# How often a running process looks for a newly promoted model: a file's stat, so it costs nothing.
+POLL_SECONDS = 5.0
 
 
 def nlu_settings(config: HotlineConfig) -> NluSettings:
@@ -27,8 +33,13 @@ def nlu_settings(config: HotlineConfig) -> NluSettings:
     )
 
 
+def registry(settings: Settings) -> ModelRegistry:
+    return ModelRegistry(settings.env.home / "models")
+
+
 def model_dir(settings: Settings, override: Path | None = None) -> Path:
-    return (override or settings.env.home / "models" / "nlu").resolve()
+    """`--model DIR` when given (that one model, outside the versions), else the current version."""
+    return (override or registry(settings).current_dir()).resolve()
 
 
 def _say(message: str) -> None:
@@ -50,7 +61,9 @@ def rasa_classifier(settings: Settings):  # type: ignore[no-untyped-def]
 
 class LazyPipeline:
     """The built-in pipeline, loaded (or trained) on the first message or on `load()`, so that a
-    process that never classifies (a scheduler sweep, a CLI listing) does not pay for it."""
+    process that never classifies (a scheduler sweep, a CLI listing) does not pay for it. Without a
+    fixed `model` folder it follows the registry's current version: a model promoted by another
+    process (the weekly challenger, `hotline nlu use`) is loaded on the next message after the poll."""
 
     backend = "builtin"
 
@@ -58,11 +71,26 @@ class LazyPipeline:
         self.settings = settings
         self.model = model
         self._pipeline: Pipeline | None = None
+        self._stamp: tuple[str, float] | None = None
+        self._next_poll = 0.0
+        self._lock = threading.Lock()
+
+    def _changed(self) -> bool:
+        if self.model is not None or time.monotonic() < self._next_poll:
+            return False
+        self._next_poll = time.monotonic() + POLL_SECONDS
+        return registry(self.settings).stamp() != self._stamp
 
     def load(self) -> Pipeline:
-        if self._pipeline is None:
-            self._pipeline = builtin_pipeline(self.settings, self.model)
-        return self._pipeline
+        pipeline = self._pipeline
+        if pipeline is not None and not self._changed():
+            return pipeline
+        with self._lock:  # one load at a time; the others keep answering with the model they have
+            if self._pipeline is None or (self.model is None and registry(self.settings).stamp() != self._stamp):
+                stamp = registry(self.settings).stamp()
+                self._pipeline = builtin_pipeline(self.settings, self.model)
+                self._stamp = stamp if self.model is None else None
+            return self._pipeline
 
     def classify(self, text: str):  # type: ignore[no-untyped-def]
         return self.load().classify(text)

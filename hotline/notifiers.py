@@ -3,7 +3,9 @@
 - citizens of the web chat read their notices in the chat page (it polls the outbox), so there is
   nothing to push;
 - everyone reachable on Telegram gets a message with the notice's buttons and its attachments as
-  photos. Telegram being unreachable raises DeliveryError, so the outbox retries later.
+  photos. Telegram being unreachable raises DeliveryError, so the outbox retries later;
+- citizens of the WeChat Official Account get a customer-service message, its buttons as typed
+  choices (hotline/wechat_client.py).
 
 The Telegram side speaks the Bot API over HTTP with a plain synchronous client: delivery runs in
 the scheduler's worker thread, away from the bot's event loop.
@@ -18,7 +20,9 @@ from typing import Any
 
 import httpx
 
-from hotline.settings import HotlineConfig
+from bot.store import BotStore
+from hotline.settings import HotlineConfig, WeChatEnvironment
+from hotline.wechat_client import WeChatSender
 from tickets.delivery import DeliveryError
 from tickets.directory import Directory
 from tickets.models import Notice
@@ -70,18 +74,24 @@ class HotlineNotifier:
     """The composite notifier that `App.notifier` is: resolves recipients, then sends per channel."""
 
     def __init__(self, service: TicketService, directory: Directory, config: HotlineConfig, home: Path,
-                 telegram: TelegramSender | None = None) -> None:
+                 telegram: TelegramSender | None = None, wechat: WeChatSender | None = None) -> None:
         self.service = service
         self.directory = directory
         self.config = config
         self.home = home
         self.telegram = telegram
+        self.wechat = wechat
+
+    def citizen_on(self, notice: Notice, channel: str) -> list[str]:
+        if notice.recipient_kind != "citizen" or not notice.recipient:
+            return []
+        citizen = self.service.citizen(int(notice.recipient))
+        return [citizen.external_id] if citizen is not None and citizen.channel == channel else []
 
     def telegram_chats(self, notice: Notice) -> list[str]:
         kind, recipient = notice.recipient_kind, notice.recipient
-        if kind == "citizen" and recipient:
-            citizen = self.service.citizen(int(recipient))
-            return [citizen.external_id] if citizen is not None and citizen.channel == "telegram" else []
+        if kind == "citizen":
+            return self.citizen_on(notice, "telegram")
         if kind == "department" and recipient:
             department = self.config.department(recipient)
             if department is not None and department.chat_id is not None:
@@ -100,6 +110,13 @@ class HotlineNotifier:
         return [p for p in paths if p.is_file()]
 
     def deliver(self, notice: Notice) -> None:
+        openids = self.citizen_on(notice, "wechat")
+        if openids:
+            if self.wechat is None:  # the channel was switched off: keep it for when it is back
+                raise DeliveryError("no WECHAT_TOKEN: a WeChat citizen's notice waits")
+            for openid in openids:
+                self.wechat.send(openid, notice.text, notice.buttons or [])
+            return
         chats = self.telegram_chats(notice)
         if not chats:
             return  # a web chat citizen polls; a person without Telegram reads the workbench
@@ -112,6 +129,7 @@ class HotlineNotifier:
 
 
 def build_notifier(service: TicketService, engine: Any, config: HotlineConfig, home: Path,
-                   token: str | None, base_url: str) -> HotlineNotifier:
+                   token: str | None, base_url: str, wechat: WeChatEnvironment | None = None) -> HotlineNotifier:
     sender = TelegramSender(token, base_url) if token else None
-    return HotlineNotifier(service, Directory(engine), config, home, sender)
+    wechat_sender = WeChatSender(wechat, BotStore(engine)) if wechat is not None else None
+    return HotlineNotifier(service, Directory(engine), config, home, sender, wechat_sender)

@@ -1,4 +1,5 @@
-"""Rendering of the leadership report: table, Markdown, CSV, XLSX, JSON, charts and the Telegram text.
+"""Rendering of the leadership report: table, Markdown, JSON, charts and the Telegram text (CSV and XLSX:
+hotline/exports.py).
 
 Every figure comes from tickets.stats.build_report (one function computes them); this module only
 picks the period, passes config.yml's ranking and keywords, and renders.
@@ -6,7 +7,6 @@ picks the period, passes config.yml's ranking and keywords, and renders.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from datetime import datetime, timedelta
@@ -30,7 +30,7 @@ COLUMNS: list[tuple[str, str]] = [
 ]
 RATES = {"response_rate", "closure_rate", "on_time_rate", "satisfaction_rate", "rating_rate", "return_rate"}
 CHANNEL_LABELS = {"telegram": "Telegram", "web": "网页", "phone": "电话", "demo": "演示", "cli": "命令行",
-                  "wechat": "微信", "email": "电子邮件", "letter": "信件", "visit": "来访"}
+                  "wechat": "微信", "open311": "Open311", "email": "电子邮件", "letter": "信件", "visit": "来访"}
 
 
 def channel_label(code: str) -> str:
@@ -189,42 +189,6 @@ def _previous(block: dict[str, Any]) -> dict[str, Any]:
     return {f"previous_{name}": block[name] for name, _ in COLUMNS}
 
 
-def to_csv(report: dict[str, Any]) -> str:
-    rows = flat_rows(report)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
-
-
-def to_xlsx(report: dict[str, Any]) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "统计"
-    rows = flat_rows(report)
-    sheet.append(list(rows[0]))
-    for row in rows:
-        sheet.append(list(row.values()))
-    overdue = book.create_sheet("超期工单")
-    overdue.append(["number", "department", "department_name", "type", "days_overdue"])
-    for o in report["overdue"]:
-        overdue.append([o["number"], o["department"], o["department_name"], o["type"], o["days_overdue"]])
-    hot = book.create_sheet("热点问题")
-    hot.append(["label", "count", "example", "numbers"])
-    for h in report["hot_issues"]:
-        hot.append([h["label"], h["count"], h["example"], " ".join(h["numbers"])])
-    info = book.create_sheet("说明")
-    for key, value in report["period"].items():
-        info.append([key, value])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 def to_markdown(report: dict[str, Any]) -> str:
     header = "| 范围 | " + " | ".join(label for _, label in COLUMNS) + " | 得分 | 排名 |"
     lines = [f"# 12345热线统计 {report['period']['label']}（{report['period']['from']} 至 {report['period']['to']}）",
@@ -262,10 +226,10 @@ def to_table(report: dict[str, Any]) -> str:
 def render(report: dict[str, Any], fmt: str) -> str | bytes:
     if fmt == "json":
         return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
-    if fmt == "csv":
-        return to_csv(report)
-    if fmt == "xlsx":
-        return to_xlsx(report)
+    if fmt in ("csv", "xlsx"):
+        from hotline import exports  # noqa: PLC0415 - exports reads this module's columns
+
+        return exports.to_csv(report) if fmt == "csv" else exports.to_xlsx(report)
     if fmt == "md":
         return to_markdown(report)
     if fmt == "table":

@@ -42,6 +42,8 @@ def job_specs(app: App) -> list[JobSpec]:
     day, clock = config.weekly_report.split()
     hour, minute = clock.split(":")
     started = datetime.now(zone)  # APScheduler runs on the real clock, whatever app.clock says
+    learn_day, learn_clock = app.config.nlu.learning.schedule.split()
+    learn_hour, learn_minute = learn_clock.split(":")
     return [
         JobSpec("sweep", "hotline.jobs:sweep", IntervalTrigger(minutes=config.sweep_minutes, timezone=zone),
                 "reminders, 督办, callback, auto-close (+ digest / weekly report if due)"),
@@ -54,6 +56,12 @@ def job_specs(app: App) -> list[JobSpec]:
                 "weekly report to the leaders"),
         JobSpec("snapshot", "hotline.jobs:snapshot", CronTrigger(hour=config.snapshot_hour, minute=0, timezone=zone),
                 "nightly snapshot of the day's figures"),
+        JobSpec("housekeeping", "hotline.jobs:nightly_housekeeping",
+                CronTrigger(hour=config.snapshot_hour, minute=30, timezone=zone),
+                "delete expired and orphan chat photos, old rate counters and ended sessions"),
+        JobSpec("challenger", "hotline.jobs:challenger",
+                CronTrigger(day_of_week=learn_day, hour=int(learn_hour), minute=int(learn_minute), timezone=zone),
+                "weekly NLU challenger from the centre's corrections (promoted only if better)"),
         JobSpec("startup", "hotline.jobs:startup", DateTrigger(started + timedelta(seconds=15), timezone=zone),
                 "once after start: sweep and snapshot catch-up"),
     ]

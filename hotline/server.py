@@ -9,12 +9,14 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Header, HTTPException, Request
+from fastapi.responses import JSONResponse
 
 from hotline.bootstrap import App
 from web.app import create_app
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
+BAD_UPDATE = "请求内容不是有效的 Telegram 更新（JSON 对象），已拒绝。"
 
 
 def weekly_report() -> Any:
@@ -45,13 +47,20 @@ def webhook_secret(token: str) -> str:
 def add_webhook_route(api: FastAPI, application: Any, secret: str) -> None:
     from bot.telegram_adapter import feed_webhook
 
-    @api.post(WEBHOOK_PATH, include_in_schema=False)
+    @api.post(WEBHOOK_PATH, include_in_schema=False, response_model=None)
     async def telegram_webhook(
         request: Request, x_telegram_bot_api_secret_token: str | None = Header(default=None)
-    ) -> dict[str, bool]:
+    ) -> dict[str, bool] | JSONResponse:
         if x_telegram_bot_api_secret_token != secret:
             raise HTTPException(status_code=403, detail="wrong secret token")
-        await feed_webhook(application, await request.json())
+        try:
+            payload = await request.json()
+            if not isinstance(payload, dict):
+                raise ValueError("an update is a JSON object")
+            await feed_webhook(application, payload)
+        except Exception as err:  # noqa: BLE001 - whatever the library makes of a malformed update
+            log.warning("telegram webhook: malformed update refused: %s", str(err)[:200])
+            return JSONResponse({"ok": False, "detail": BAD_UPDATE}, status_code=400)
         return {"ok": True}
 
 

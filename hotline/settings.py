@@ -6,6 +6,7 @@ ConfigError naming the key (e.g. "departments.3.topic: ...").
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from datetime import date
@@ -93,6 +94,24 @@ class Ranking(Strict):
     bottom: int = Field(3, ge=0)
 
 
+class LearningConfig(Strict):
+    """The weekly challenger (hotline/learning.py): trained on the corrections the centre made,
+    promoted only if it beats the current model on the most recent of them, held out."""
+
+    enabled: bool = True
+    schedule: str = "sun 03:00"  # weekday and time in the city's zone
+    min_corrections: int = Field(20, ge=2)  # fewer say too little to judge a challenger on
+    holdout_share: float = Field(0.2, gt=0, lt=1)  # the most recent corrections, kept for judging
+    min_gain: float = Field(0.0, ge=0, le=1)  # how much better it must agree than the current model
+
+    @field_validator("schedule")
+    @classmethod
+    def _day_and_time(cls, value: str) -> str:
+        if not re.fullmatch(r"(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError(f"expected a weekday and a time such as 'sun 03:00', got {value!r}")
+        return value
+
+
 class SimilarConfig(Strict):
     """Similar-message search (tickets/similar.py)."""
 
@@ -119,11 +138,55 @@ class NluConfig(Strict):
     max_chars: int = Field(2000, ge=50)
     keyword_prior_weight: float = Field(0.3, ge=0, le=1)
     pipeline: PipelineConfig = PipelineConfig()  # nlu/config.py documents every key and its default
+    learning: LearningConfig = LearningConfig()
 
 
 class BotConfig(Strict):
     flood_limit_per_minute: int = Field(10, ge=1)
     max_message_chars: int = Field(5000, ge=100)
+    # WeChat drops a passive reply after 5 s; a slower answer is sent as a customer-service message.
+    wechat_reply_seconds: float = Field(4.0, ge=0, le=4.5)
+
+
+class ChatFloodConfig(Strict):
+    """Web chat limits over every cookie, counted in the database so that every worker shares them."""
+
+    per_address_per_minute: int = Field(60, ge=1)  # messages (text, commands, photos) from one address
+    overall_per_minute: int = Field(600, ge=1)  # every event of every citizen together
+    photos_per_address_per_hour: int = Field(20, ge=1)
+    max_photo_mb: float = Field(10, gt=0, le=50)
+
+
+class LoginConfig(Strict):
+    """Wrong passwords allowed per account and per address within `window_minutes`, then a wait."""
+
+    failures_per_account: int = Field(5, ge=1)
+    failures_per_address: int = Field(20, ge=1)
+    window_minutes: int = Field(15, ge=1)
+    idle_minutes: int = Field(120, ge=5)  # a staff session unused this long ends
+    absolute_hours: int = Field(12, ge=1)  # and every session ends this long after its login
+
+
+class UploadsConfig(Strict):
+    keep_days_after_close: int = Field(180, ge=1)  # a closed ticket's photos are deleted this long after closing
+    orphan_hours: int = Field(24, ge=1)  # a photo no ticket took is deleted after this long
+
+
+class WebConfig(Strict):
+    trusted_proxies: list[str] = []  # addresses or networks (CIDR) whose X-Forwarded-For is believed
+    chat: ChatFloodConfig = ChatFloodConfig()
+    login: LoginConfig = LoginConfig()
+    uploads: UploadsConfig = UploadsConfig()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as err:
+                raise ValueError(f"{item!r} is not an IP address or network such as 10.0.0.0/8") from err
+        return value
 
 
 class SchedulerConfig(Strict):
@@ -204,6 +267,7 @@ class HotlineConfig(Strict):
     bot: BotConfig = BotConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
     publication: PublicationConfig = PublicationConfig()
+    web: WebConfig = WebConfig()
     dispatchers: list[Person] = []
     leaders: list[Person] = []
     departments: list[DepartmentConfig] = Field(min_length=1)
@@ -225,6 +289,14 @@ class HotlineConfig(Strict):
         return next((d for d in self.departments if d.code == code), None)
 
 
+class WeChatEnvironment(Strict):
+    token: str
+    appid: str
+    secret: str
+    aes_key: str | None = None  # EncodingAESKey: safe (encrypted) mode
+    api_base_url: str = "https://api.weixin.qq.com/cgi-bin/"
+
+
 class Environment(Strict):
     """What comes from the environment: secrets and places, never from config.yml."""
 
@@ -235,6 +307,7 @@ class Environment(Strict):
     secret_key: str | None = None
     config_path: Path = DEFAULT_CONFIG
     nlu_backend: Literal["builtin", "rasa", "keywords"] | None = None  # HOTLINE_NLU_BACKEND overrides nlu.backend
+    wechat: WeChatEnvironment | None = None  # WECHAT_TOKEN turns the WeChat Official Account channel on
 
 
 class Settings(Strict):
@@ -294,7 +367,32 @@ def load_environment(environ: dict[str, str] | None = None) -> Environment:
         secret_key=secret,
         config_path=Path(env.get("HOTLINE_CONFIG") or DEFAULT_CONFIG),
         nlu_backend=_nlu_backend(env.get("HOTLINE_NLU_BACKEND")),
+        wechat=_wechat(env),
     )
+
+
+def _wechat(env: dict[str, str]) -> WeChatEnvironment | None:
+    """The WeChat channel's settings when WECHAT_TOKEN is set; its other keys are then required
+    (without APPID and SECRET no department's answer could reach the citizen)."""
+    token = env.get("WECHAT_TOKEN") or None
+    if token is None:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9]{3,32}", token):
+        raise ConfigError("WECHAT_TOKEN: expected the 3-32 letters and digits entered as Token in the "
+                          "Official Account's server settings")
+    appid, secret = env.get("WECHAT_APPID") or "", env.get("WECHAT_SECRET") or ""
+    if not re.fullmatch(r"wx[0-9a-f]{16}", appid):
+        raise ConfigError("WECHAT_APPID: required with WECHAT_TOKEN; expected the AppID such as wx0123456789abcdef")
+    if not re.fullmatch(r"[0-9a-zA-Z]{16,64}", secret):
+        raise ConfigError("WECHAT_SECRET: required with WECHAT_TOKEN; expected the AppSecret (32 letters and digits)")
+    aes_key = env.get("WECHAT_AES_KEY") or None
+    if aes_key is not None and not re.fullmatch(r"[A-Za-z0-9+/]{43}", aes_key):
+        raise ConfigError("WECHAT_AES_KEY: expected the 43-character EncodingAESKey of safe mode")
+    base_url = env.get("WECHAT_API_BASE_URL") or "https://api.weixin.qq.com/cgi-bin/"
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"WECHAT_API_BASE_URL: expected an http(s) URL, got {base_url!r}")
+    return WeChatEnvironment(token=token, appid=appid, secret=secret, aes_key=aes_key,
+                             api_base_url=base_url.rstrip("/") + "/")
 
 
 def _nlu_backend(value: str | None) -> Literal["builtin", "rasa", "keywords"] | None:

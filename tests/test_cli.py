@@ -38,7 +38,7 @@ def staff_ids(run) -> dict[str, int]:
 
 
 def test_ticket_life_from_the_command_line(run):
-    assert "departments: 18" in run("init").stdout
+    assert "承办单位：18 个" in run("init").stdout
     submitted = json.loads(run("ticket", "submit", "--text", "小区物业乱收费，交房后漏水不修", "--department", "housing",
                                "--now", "2026-11-23T09:00:00+08:00", "--format", "json").stdout)
     number = submitted["number"]
@@ -63,13 +63,13 @@ def test_refused_transition_is_one_line_and_non_zero(run):
     refused = run("ticket", "accept", number, "--as", str(ids["住建局刘洋"]), check=False)
     assert refused.returncode == 1
     assert refused.stderr.strip().count("\n") == 0
-    assert f"cannot accept ticket {number}" in refused.stderr and "may not" in refused.stderr
+    assert f"错误：您无权对工单 {number} 执行“签收”" in refused.stderr
     unknown = run("ticket", "show", "20991231-0001", check=False)
-    assert unknown.returncode == 1 and "no ticket numbered '20991231-0001'" in unknown.stderr
+    assert unknown.returncode == 1 and "没有找到工单 20991231-0001" in unknown.stderr
     empty = run("ticket", "submit", "--text", "   ", check=False)
-    assert empty.returncode == 1 and "the message is empty" in empty.stderr
+    assert empty.returncode == 1 and "诉求内容为空" in empty.stderr
     bad_department = run("ticket", "list", "--department", "nowhere", check=False)
-    assert bad_department.returncode == 1 and "unknown department code 'nowhere'" in bad_department.stderr
+    assert bad_department.returncode == 1 and "没有代码为“nowhere”的承办单位" in bad_department.stderr
 
 
 def test_config_error_stops_start_up_with_exit_2(run, tmp_path):
@@ -105,7 +105,22 @@ def test_staff_invite_and_add(run):
     added = json.loads(run("staff", "add", "--name", "新同事", "--role", "dispatcher", "--format", "json").stdout)
     assert added["role"] == "dispatcher" and "password_hash" not in added
     refused = run("staff", "add", "--name", "无部门", "--role", "staff", check=False)
-    assert refused.returncode == 1 and "needs a department" in refused.stderr
+    assert refused.returncode == 1 and "必须属于一个承办单位" in refused.stderr
+
+
+def test_people_read_chinese_and_scripts_keep_their_ids(run):
+    run("init")
+    added = run("staff", "add", "--name", "王五", "--role", "staff", "--department", "housing").stdout
+    staff_id = json.loads(run("staff", "list", "--format", "json").stdout)[-1]["id"]
+    assert added.strip() == f"已添加工作人员 #{staff_id} 王五（承办人，市住房和城乡建设局）"
+    assert "added" not in added
+    number = json.loads(run("ticket", "submit", "--text", "小区物业乱收费", "--department", "housing",
+                            "--format", "json").stdout)["number"]
+    run("ticket", "accept", number, "--as", str(staff_id))
+    shown = run("ticket", "show", number).stdout
+    assert "王五" in shown and "工作人员#" not in shown and "签收" in shown
+    events = json.loads(run("ticket", "show", number, "--format", "json").stdout)["events"]
+    assert events[-1]["action"] == "accept" and events[-1]["actor_id"] == staff_id  # JSON keeps ids
 
 
 def test_serve_answers_http_and_stops_cleanly_on_ctrl_c(tmp_path):
@@ -139,4 +154,4 @@ def test_serve_answers_http_and_stops_cleanly_on_ctrl_c(tmp_path):
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=60)
     assert process.returncode == 0, output
-    assert "Traceback" not in output and output.rstrip().endswith("stopped")
+    assert "Traceback" not in output and output.rstrip().endswith("已停止")

@@ -62,6 +62,9 @@ def test_accounts_plates_and_cards_are_masked(text: str, hidden: str, kept: str)
         ("市民陈静来电反映噪音。", "陈静", "市民某某来电反映噪音。"),
         ("多次找物业经理李明都没有结果。", "李明", "多次找物业经理某某都没有结果。"),
         ("主任王建国也到了现场。", "王建国", "主任某某也到了现场。"),
+        ("如有疑问请联系王建国13812345678。", "王建国", "如有疑问请联系某某1**********。"),
+        ("已电话告知王建国。", "王建国", "已电话告知某某。"),
+        ("可向副主任刘成志（联系电话：略）咨询。", "刘成志", "可向副主任某某（联系电话：略）咨询。"),
     ],
 )
 def test_third_parties_named_in_an_answer_are_masked(text: str, hidden: str, expected: str) -> None:
@@ -85,6 +88,9 @@ def test_third_parties_named_in_an_answer_are_masked(text: str, hidden: str, exp
         "经核实，已安排工作人员到现场处理，问题已整改到位。",
         "问题是周末噪音太大。",
         "高新区管网改造",
+        "经其本人申请，要求原地翻新。",
+        "请直接与我们联系。联系方式（见下）",
+        "已告知施工负责人夜间停止施工。",
     ],
 )
 def test_text_without_personal_data_is_unchanged(text: str) -> None:

@@ -192,7 +192,7 @@ def test_cli_train_from_csv_adds_a_citys_history(tmp_path: Path) -> None:
 def test_cli_train_refuses_a_csv_without_label_columns(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["nlu", "train", "--model", str(tmp_path / "m"), "--from-csv",
                                       str(PROJECT / "tests/data/nlu_history.csv")])
-    assert result.exit_code == 2 and "label column" in result.output
+    assert result.exit_code == 2 and "标注列" in result.output
 
 
 
@@ -285,5 +285,5 @@ def test_an_unknown_type_tag_or_a_mistyped_model_path_is_a_clear_error(nlu_model
                                       "--label-col", "type", "--label", "type"])
     assert result.exit_code == 2 and "表扬" in result.output
     result = CliRunner().invoke(cli, ["classify", "--model", str(tmp_path / "no-such-model"), "你好"])
-    assert result.exit_code == 2 and "no NLU model in" in result.output
+    assert result.exit_code == 2 and "中没有 NLU 模型" in result.output
     assert not (tmp_path / "no-such-model").exists()  # nothing was trained in its place

@@ -20,7 +20,7 @@ from tests.factories import submit
 from tickets.delivery import deliver_pending
 from tickets.models import Notice
 
-JOB_IDS = {"sweep", "deliver", "digest", "weekly_report", "snapshot", "startup"}
+JOB_IDS = {"sweep", "deliver", "digest", "weekly_report", "snapshot", "housekeeping", "challenger", "startup"}
 
 
 def stored_ids(app) -> list[str]:

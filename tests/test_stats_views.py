@@ -72,21 +72,62 @@ def test_cli_range_of_one_week_matches_the_week(run: Any, week_report: dict[str,
 
 
 def test_csv_and_xlsx_carry_the_same_numbers(run: Any, week_report: dict[str, Any], tmp_path: Path) -> None:
-    rows = list(csv.DictReader(io.StringIO(run("stats", "weekly", "--week", WEEK, "-f", "csv", "--now", NOW).stdout)))
+    text = run("stats", "weekly", "--week", WEEK, "-f", "csv", "--now", NOW).stdout
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
     out = tmp_path / "week.xlsx"
     run("stats", "weekly", "--week", WEEK, "-f", "xlsx", "--out", str(out), "--now", NOW)
-    sheet = load_workbook(out)["统计"]
-    values = list(sheet.iter_rows(values_only=True))
-    header, xlsx_rows = list(values[0]), [dict(zip(values[0], row, strict=True)) for row in values[1:]]
-    assert header == list(rows[0])
-    city_csv, city_xlsx = rows[0], xlsx_rows[0]
+    book = load_workbook(out)
+    city_xlsx = dict(zip(*list(book["全市"].iter_rows(values_only=True)), strict=True))
+    values = list(book["部门"].iter_rows(values_only=True))
+    xlsx_rows = [dict(zip(values[0], row, strict=True)) for row in values[1:]]
+    city_csv = rows[0]
+    assert city_csv["范围"] == "全市" and city_csv["名称"] == "全市"
+    labels = dict(reports.COLUMNS)
     for name in CITY:
-        assert _number(city_csv[name]) == CITY[name], name
-        assert city_xlsx[name] == CITY[name], name
-    housing_csv = next(r for r in rows if r["code"] == "housing")
-    housing_xlsx = next(r for r in xlsx_rows if r["code"] == "housing")
-    for name in ("received", "closure_rate", "satisfaction_rate", "score", "rank"):
-        assert _number(housing_csv[name]) == HOUSING[name] == housing_xlsx[name]
+        expected = f"{100 * CITY[name]:.1f}%" if name in reports.RATES else str(CITY[name])
+        assert city_csv[labels[name]] == expected, name
+        assert city_xlsx[labels[name]] == CITY[name], name
+    housing_csv = next(r for r in rows if r["代码"] == "housing")
+    housing_xlsx = next(r for r in xlsx_rows if r["代码"] == "housing")
+    assert housing_csv["受理量"] == "6" == str(housing_xlsx["受理量"]) and housing_csv["办结率"] == "66.7%"
+    assert housing_csv["综合得分"] == str(HOUSING["score"]) and housing_csv["排名"] == "1" == str(housing_xlsx["排名"])
+    for name in ("closure_rate", "satisfaction_rate"):
+        assert round(housing_xlsx[labels[name]], 4) == HOUSING[name]
+    assert round(housing_xlsx["综合得分"], 2) == HOUSING["score"]
+
+
+def test_exports_open_right_in_excel_and_wps(run: Any, week_report: dict[str, Any], tmp_path: Path) -> None:
+    csv_file, xlsx_file = tmp_path / "week.csv", tmp_path / "week.xlsx"
+    run("stats", "weekly", "--week", WEEK, "-f", "csv", "--out", str(csv_file), "--now", NOW)
+    run("stats", "weekly", "--week", WEEK, "-f", "xlsx", "--out", str(xlsx_file), "--now", NOW)
+    raw = csv_file.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and "全市".encode() in raw
+    header = next(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert header[:5] == ["范围", "代码", "名称", "受理量", "按时响应"] and "上期办结率" in header
+    assert not any(re.fullmatch(r"[a-z_]+", name) for name in header)  # no English column names
+    scopes = [row["名称"] for row in csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))) if row["范围"] == "诉求类型"]
+    assert scopes == ["咨询", "投诉", "建议"]
+
+    book = load_workbook(xlsx_file)
+    assert book.sheetnames == ["全市", "部门", "诉求类型", "超期工单", "热点问题", "来件时段", "来件渠道", "说明"]
+    departments = book["部门"]
+    assert departments.freeze_panes == "D2"  # header row and rank, code, name stay in view
+    assert all(book[name].freeze_panes.endswith("2") for name in book.sheetnames)
+    headers = [c.value for c in departments[1]]
+    assert headers[:4] == ["排名", "代码", "名称", "受理量"] and all(c.font.bold for c in departments[1])
+    housing = next(row for row in departments.iter_rows(min_row=2) if row[1].value == "housing")
+    by_header = dict(zip(headers, housing, strict=True))
+    assert by_header["办结率"].number_format == "0.0%" and round(by_header["办结率"].value, 4) == HOUSING["closure_rate"]
+    assert by_header["上期满意率"].number_format == "0.0%"
+    assert by_header["受理量"].number_format == "General" and by_header["受理量"].value == 6
+    name_width = departments.column_dimensions["C"].width
+    assert name_width >= 2 * len("市住房和城乡建设局")  # Chinese characters are two units wide
+    types = [row[1] for row in book["诉求类型"].iter_rows(min_row=2, values_only=True)]
+    assert types == ["咨询", "投诉", "建议"]
+    overdue = list(book["超期工单"].iter_rows(values_only=True))
+    assert overdue[0] == ("工单号", "承办单位代码", "承办单位", "诉求类型", "超期(工作日)")
+    assert len(overdue) == 2 and overdue[1][3] in ("咨询", "投诉", "建议")
 
 
 def test_weekly_message_states_the_same_figures_with_charts(hotline: App, week_report: dict[str, Any]) -> None:
@@ -126,7 +167,8 @@ def test_dashboard_shows_the_same_figures_after_login(
     assert re.search(r'data-figure="closure_rate">66.7%', housing) and 'data-figure="score">68.3' in housing
     exported = client.get(f"/dashboard/export?week={WEEK}&format=csv")
     cli_csv = run("stats", "weekly", "--week", WEEK, "-f", "csv", "--now", NOW).stdout
-    assert exported.text == cli_csv
+    assert exported.content.startswith("\ufeff".encode())  # the BOM that tells Excel the file is UTF-8
+    assert exported.text.replace("\r\n", "\n") == cli_csv  # click's test runner turns CRLF into LF
     chart = client.get(f"/dashboard/chart/{WEEK}/ranking.png")
     assert chart.status_code == 200 and chart.content[:4] == b"\x89PNG"
 

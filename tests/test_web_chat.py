@@ -189,7 +189,6 @@ def test_web_chat_in_headless_chromium_survives_a_reload_keeps_refused_text_and_
 def submit_complaint(client: TestClient, text: str, place: str) -> str:
     """One citizen's complaint through the chat, every message and button with the page-chosen ids
     `collide-*`, as a page that numbers its own messages would send them."""
-    serial = [0]
     reply = client.post("/chat/api/events", json={"id": "collide-x", "kind": "text", "text": text}).json()["replies"][0]
     if "在哪里" in reply["text"]:
         reply = client.post("/chat/api/events", json={"id": "collide-p", "kind": "text", "text": place}).json()["replies"][0]

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from tickets.errors import InvalidInput, NotFound
 from tickets.models import Department, Invite, Staff
+from tickets.sessions import end_all
 from tickets.states import Role
 
 
@@ -61,6 +62,8 @@ class Directory:
                 raise NotFound(f"no staff member with username {username!r}")
             staff.password_hash = password_hash
             session.add(staff)
+            assert staff.id is not None
+            end_all(session, staff.id)  # whoever knew the old password is logged out
             session.commit()
             return staff
 

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from tickets import transitions
 from tickets.actors import SYSTEM, citizen_actor
+from tickets.corrections import record_correction
 from tickets.errors import InvalidInput
 from tickets.models import Attachment, Citizen, Message, Ticket
 from tickets.numbering import next_number
@@ -138,6 +139,10 @@ def create_ticket(
     session.add(ticket)
     session.flush()
     transitions.record_submission(session, ticket, citizen_actor(citizen.id), now)  # type: ignore[arg-type]
+    # The citizen's own choices on the confirmation card, where they differ from the model's.
+    record_correction(session, ticket, "type", prediction.type, submission.ticket_type, citizen_actor(citizen.id), now)  # type: ignore[arg-type]
+    record_correction(session, ticket, "department", prediction.department, submission.department,
+                      citizen_actor(citizen.id), now)  # type: ignore[arg-type]
     session.add(Message(citizen_id=citizen.id, ticket_id=ticket.id, channel=submission.channel, direction="in", text=text, at=now))  # type: ignore[arg-type]
     for kind, ref in submission.attachments:
         session.add(Attachment(ticket_id=ticket.id, kind=kind, ref=ref, at=now))  # type: ignore[arg-type]

@@ -38,8 +38,9 @@ _SURNAMES = ("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋
              "阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
              "付严韦施陶洪翟颜倪牛温季俞章鲁葛伍申尤毕聂焦柳邢岳齐")
 _NAME = r"[" + _SURNAMES + r"][\u4e00-\u9fa5]{1,2}?"
-# What may follow a name: punctuation, the end, or a word that says what the person did.
-_AFTER_NAME = (r"(?=[\s，。、；：！？,.;:!?）)」”\"'…—]|$|说|称|讲|表示|反映|回复|答复|处理|协调|负责|联系|到场|上门|"
+# What may follow a name: punctuation, a mobile number (already starred: 联系王伟1****), the end, or a word
+# that says what the person did.
+_AFTER_NAME = (r"(?=[\s，。、；：！？,.;:!?（(）)」”\"'…—]|1\*|$|说|称|讲|表示|反映|回复|答复|处理|协调|负责|联系|到场|上门|"
                r"核实|解释|沟通|来电|来信|来访|投诉|咨询|建议|要求|希望|认为|同意|签字|已|同志|电话|手机|等|和|与|及|在|对|向)")
 # Titles a surname stands before (王女士, 张师傅, 李经理) or a full name stands after (物业经理李明).
 _TITLES = ("先生|女士|小姐|同志|师傅|阿姨|大爷|大妈|大姐|大哥|老师|医生|医师|护士|警官|民警|辅警|经理|主任|书记|局长|"
@@ -48,7 +49,7 @@ _ROLES = _TITLES + "|负责人|工作人员|管理员|保安|业主|市民|居�
 # Said before a name, so the name needs no title: 我叫王伟, 姓名：李四, 联系人张三.
 _INTRO_STRONG = re.compile(r"(我叫|名叫|名字叫|姓名[:：]?|联系人[:：]?|签名[:：]?)\s*([" + _SURNAMES + r"][\u4e00-\u9fa5]{1,2})")
 # Said before a name or a thing (是高峰期, 找不到): only a name if what follows ends it.
-_INTRO_WEAK = re.compile(r"((?:我|他|她|对方|名字|姓名|本人)是|叫|本人|找|联系(?:了|上)?|通知了?|告诉|转告|咨询了?)\s*(" + _NAME
+_INTRO_WEAK = re.compile(r"((?:我|他|她|对方|名字|姓名|本人)是|叫|本人|找|联系(?:了|上)?|通知了?|告知了?|告诉|转告|咨询了?)\s*(" + _NAME
                          + r")" + _AFTER_NAME)
 # After a role a name is likelier than a word (经理李明都…), so a single function character ends it too.
 _AFTER_ROLE_NAME = _AFTER_NAME[:-1] + r"|[都也就还又才却讲不没未曾会要能让把被给跟同从的了们将正去来到过着是为请便])"
@@ -62,7 +63,8 @@ _COMMON_WORDS = (
     "双方 对方 地方 警方 院方 校方 各方 一方 官方 甲方 乙方 处方 前方 后方 其余 业余 多余 剩余 容易 交易 贸易 祝贺 照顾 回顾 "
     "依赖 信赖 紧张 主张 开张 一张 行李 分钟 园林 森林 树林 桥梁 大陆 江苏 滨江 长江 佩戴 穿戴 价钱 工钱 交钱 退钱 花钱 给钱 "
     "路段 时段 地段 阶段 手段 一万 上万 千万 农田 砂石 碎石 健康 安康 子孙 外孙 荒唐 国王 大王 人马 斑马 平安 不曾 未曾 "
-    "章程 文章 规章 印章 公章 盖章 齐全 整齐 一齐 申请 重申 岳父 好温 体温 高温 保温 鲁莽 季度 四季 淡季 旺季 过节 毕业 完毕"
+    "章程 文章 规章 印章 公章 盖章 齐全 整齐 一齐 申请 重申 岳父 好温 体温 高温 保温 鲁莽 季度 四季 淡季 旺季 过节 毕业 完毕 "
+    "方式 施工"
 )
 _NOT_A_NAME = frozenset(_COMMON_WORDS.split())
 
@@ -86,7 +88,7 @@ def _mask_names(text: str) -> str:
 
     text = _SURNAME_TITLE.sub(surname_title, text)
     text = _ROLE_NAME.sub(lambda m: m.group(1) + "某某", text)
-    return _INTRO_WEAK.sub(lambda m: m.group(1) + "某某", text)
+    return _INTRO_WEAK.sub(lambda m: m.group(0) if m.group(2)[:2] in _NOT_A_NAME else m.group(1) + "某某", text)
 
 
 def mask_personal(text: str | None) -> str:

@@ -385,6 +385,11 @@ class TicketService:
             rows = vectors_for(session, found, self.embedder, self.clock())
             return {t.number: rows[i] for i, t in enumerate(found)}
 
+    def filed(self, channel: str, external_message_id: str) -> Ticket | None:
+        """The ticket a message was filed as, if any (a channel whose answer was lost asks)."""
+        with self.unit_of_work() as session:
+            return find_existing(session, channel, external_message_id)
+
     def get(self, number: str) -> Ticket:
         with self.unit_of_work() as session:
             return self._ticket(session, number, lock=False)

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from tickets.actors import Actor
+from tickets.corrections import record_correction
 from tickets.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
 from tickets.models import Reply, Ticket, TicketEvent
 from tickets.states import (
@@ -24,6 +25,7 @@ from tickets.states import (
     State,
     Who,
 )
+from tickets.text import clean, visible
 from tickets.timelimits import Policy
 from tickets.timeutil import ensure_aware
 
@@ -101,8 +103,8 @@ def _move(session: Session, ticket: Ticket, action: str, actor: Actor, now: date
 
 
 def _required_text(value: str | None, what: str) -> str:
-    text = (value or "").strip()
-    if not text:
+    text = clean(value or "").strip()
+    if not visible(text):  # a zero-width space alone is no answer
         raise InvalidInput(f"{what} must not be empty")
     return text[:MAX_NOTE_CHARS]
 
@@ -117,6 +119,8 @@ def assign(
 ) -> None:
     check("assign", ticket, actor)
     now = ensure_aware(now)
+    if actor.kind is not ActorKind.system:  # a person routed it: where the model pointed is the "from"
+        record_correction(session, ticket, "department", (ticket.nlu or {}).get("department"), department_code, actor, now)
     ticket.department_code = department_code
     _start_clock(ticket, now, policy)
     _move(session, ticket, "assign", actor, now, note=department_code)
@@ -168,6 +172,7 @@ def reroute(
     check("reroute", ticket, actor)
     now = ensure_aware(now)
     previous = ticket.department_code
+    record_correction(session, ticket, "department", previous, department_code, actor, now)
     ticket.department_code = department_code
     _start_clock(ticket, now, policy)
     _move(session, ticket, "reroute", actor, now, note=f"{previous} -> {department_code}")

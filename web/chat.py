@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Cookie, File, HTTPException, Request, Response, UploadFile
+from fastapi import APIRouter, Cookie, File, HTTPException, Query, Request, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
@@ -28,24 +28,29 @@ from bot.conversation import Conversation
 from bot.events import Event
 from bot.store import BotStore
 from hotline.bootstrap import App
-from web import chat_log
+from hotline.limits import Limits
+from tickets.text import clean
+from web import chat_log, photos
 from web.chat_log import ChatLog
+from web.edge import address_of
 
 CHANNEL = "web"
 COOKIE = "hotline_chat"
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
 )
-MAX_PHOTO_BYTES = 10 * 1024 * 1024
-PHOTO_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}
+
+
+MAX_ID = 2**31 - 1  # notice ids are INTEGER columns: a larger `after` is a bad request, not a database error
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"  # ids and button data: a control character is refused (422), not cleaned
 
 
 class ChatEvent(BaseModel):
-    id: str = Field(min_length=1, max_length=80)  # the page's id for this message: a resend does nothing
+    id: str = Field(min_length=1, max_length=80, pattern=PRINTABLE)  # the page's id: a resend does nothing
     kind: str = Field(pattern=r"^(text|button)$")
     text: str = Field(default="", max_length=50_000)
-    data: str = Field(default="", max_length=120)
-    message: str = Field(default="", max_length=40)  # for a button: the id of the message it is on
+    data: str = Field(default="", max_length=120, pattern=PRINTABLE)
+    message: str = Field(default="", max_length=40, pattern=PRINTABLE)  # a button's: the id of its message
     label: str = Field(default="", max_length=40)  # how the page showed a command (我的工单 for /mytickets)
 
 
@@ -85,6 +90,8 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
     store = BotStore(hotline.engine)
     log_store = ChatLog(store)
     uploads = hotline.settings.env.home / "uploads" / "chat"
+    limits = Limits(hotline.engine)
+    rules = hotline.config.web.chat
     # One session's events, resume and its transcript are handled one at a time (a page that sends
     # while a poll or another tab is busy would otherwise lose a write).
     locks = [asyncio.Lock() for _ in range(64)]
@@ -105,10 +112,16 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
         return locks[hash(session) % len(locks)]
 
     async def respond(session: str, event: Event, shown: str | None = None, pressed: str | None = None) -> dict[str, Any]:
-        """Handle one event; `shown` is how the page showed the citizen's message (None: not shown)."""
+        """Handle one event; `shown` is how the page showed the citizen's message (None: not shown).
+        The conversation's state and its transcript are saved together, retried if the connection
+        drops: a submitted ticket's number is then either in both or in neither (and the draft, still
+        there, submits to the same ticket when pressed again)."""
         async with lock_of(session):
             if not await asyncio.to_thread(store.claim_update, CHANNEL, event.event_id):
-                return {"replies": [], "toast": None, "alert": False, "keep_input": False, "duplicate": True}
+                log = await asyncio.to_thread(log_store.load, session)
+                answer = log.get("answers", {}).get(event.event_id, {})  # a resend is shown what the first got
+                return {"replies": answer.get("replies", []), "toast": answer.get("toast"), "alert": False,
+                        "keep_input": False, "duplicate": True}
             state = await asyncio.to_thread(store.load, CHANNEL, "user", session) or {}
             log = await asyncio.to_thread(log_store.load, session)
             outcome = await talk.handle(event, state)
@@ -116,9 +129,22 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
             if shown is not None and not outcome.keep_input:
                 chat_log.add(log, "me", shown, [], now)
             replies = chat_log.record(log, outcome, pressed, now)
-            await asyncio.to_thread(store.save, CHANNEL, "user", session, state)
-            await asyncio.to_thread(log_store.save, session, log, now)
+            chat_log.remember(log, event.event_id, replies, outcome.toast)
+            await asyncio.to_thread(log_store.save_with_state, session, log, state, now)
         return {"replies": replies, "toast": outcome.toast, "alert": outcome.alert, "keep_input": outcome.keep_input}
+
+    async def settle(session: str, state: dict[str, Any], log: dict[str, Any]) -> None:
+        """A draft already filed (its 提交 committed the ticket, then the answer was lost): finish it
+        as 提交 would, so a reload shows the number instead of a card to press again."""
+        draft = state.get("draft")
+        if not draft or not await asyncio.to_thread(hotline.tickets.filed, CHANNEL, draft["source"]):
+            return
+        event = Event(channel=CHANNEL, user_id=session, chat_id=session, kind="button",
+                      event_id=scoped(session, f"settle:{draft['id']}"), data=f"c:submit:{draft['id']}")
+        outcome = await talk.handle(event, state)
+        outcome.replies = [reply for reply in outcome.replies if not reply.edit]  # no pressed card to mark
+        chat_log.record(log, outcome, None, hotline.now())
+        await asyncio.to_thread(log_store.save_with_state, session, log, state, hotline.now())
 
     @chat.get("", response_class=HTMLResponse)
     def page(response: Response, hotline_chat: str | None = Cookie(default=None)) -> HTMLResponse:
@@ -132,9 +158,30 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
                                      samesite="lax")
         return page_response
 
-    @chat.post("/api/events")
-    async def post_event(body: ChatEvent, hotline_chat: str | None = Cookie(default=None)) -> dict[str, Any]:
+    async def throttled(request: Request, message: bool, photo: bool = False) -> JSONResponse | None:
+        """Limits over every cookie (a client may invent one a message): per address and overall,
+        counted in the database so that every worker shares them. None when within them."""
+        now, address = hotline.now(), address_of(request)
+        checks = [("chat:all", rules.overall_per_minute, 60, texts.BUSY_ALL)]
+        if message:
+            checks.append((f"chat:addr:{address}", rules.per_address_per_minute, 60, texts.BUSY_ADDRESS))
+        if photo:
+            checks.append((f"chat:photo:{address}", rules.photos_per_address_per_hour, 3600, texts.PHOTO_BUSY))
+        for key, limit, seconds, text in checks:
+            verdict = await asyncio.to_thread(limits.hit, key, limit, seconds, now)
+            if not verdict.allowed:
+                wait = verdict.retry_after
+                detail = text.format(seconds=wait, minutes=max(1, -(-wait // 60)))
+                return JSONResponse({"detail": detail, "replies": [], "toast": detail, "alert": False,
+                                     "keep_input": True}, status_code=429, headers={"Retry-After": str(wait)})
+        return None
+
+    @chat.post("/api/events", response_model=None)
+    async def post_event(request: Request, body: ChatEvent,
+                         hotline_chat: str | None = Cookie(default=None)) -> dict[str, Any] | JSONResponse:
         session = session_of(hotline_chat)
+        if (busy := await throttled(request, message=body.kind == "text")) is not None:
+            return busy
         common: dict[str, Any] = {"channel": CHANNEL, "user_id": session, "chat_id": session,
                                   "event_id": scoped(session, body.id)}
         if body.kind == "button":
@@ -145,7 +192,7 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
             event = Event(kind="command", command=head[1:].lower(), args=args, text=body.text, **common)
         else:
             event = Event(kind="text", text=body.text, **common)
-        return await respond(session, event, shown=body.label or body.text)
+        return await respond(session, event, shown=clean(body.label or body.text))
 
     @chat.post("/api/resume")
     async def resume(hotline_chat: str | None = Cookie(default=None)) -> dict[str, Any]:
@@ -154,6 +201,7 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
         async with lock_of(session):
             log = await asyncio.to_thread(log_store.load, session)
             state = await asyncio.to_thread(store.load, CHANNEL, "user", session) or {}
+            await settle(session, state, log)
             if not log["messages"]:
                 welcome = Event(channel=CHANNEL, user_id=session, chat_id=session, event_id=scoped(session, "start"),
                                 kind="command",
@@ -167,16 +215,15 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
         chat_log.mark_live(messages, await talk.live_buttons(datas, state, CHANNEL, session))
         return {"messages": messages, "after": max((n.id or 0 for n in found), default=0)}
 
-    @chat.post("/api/photo")
+    @chat.post("/api/photo", response_model=None)
     async def post_photo(request: Request, photo: UploadFile = File(...),
-                         hotline_chat: str | None = Cookie(default=None)) -> dict[str, Any]:
+                         hotline_chat: str | None = Cookie(default=None)) -> dict[str, Any] | JSONResponse:
         session = session_of(hotline_chat)
-        suffix = PHOTO_TYPES.get(photo.content_type or "")
-        if suffix is None:
-            raise HTTPException(status_code=415, detail="只接收 JPEG、PNG、WebP 或 GIF 图片")
-        content = await photo.read(MAX_PHOTO_BYTES + 1)
-        if len(content) > MAX_PHOTO_BYTES:
-            raise HTTPException(status_code=413, detail="图片不能超过 10 MB")
+        if (busy := await throttled(request, message=True, photo=True)) is not None:
+            return busy  # before anything is read or written
+        max_bytes = int(rules.max_photo_mb * 1024 * 1024)
+        content = await photo.read(max_bytes + 1)
+        suffix = photos.suffix_of(content, max_bytes)
         uploads.mkdir(parents=True, exist_ok=True)
         name = f"{uuid.uuid4().hex}{suffix}"
         await asyncio.to_thread((uploads / name).write_bytes, content)
@@ -184,10 +231,10 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
         event = Event(channel=CHANNEL, user_id=session, chat_id=session, event_id=scoped(session, f"photo:{name}"),
                       kind="photo",
                       file_ref=ref)
-        return await respond(session, event, shown=f"📷 {(photo.filename or name)[:80]}")
+        return await respond(session, event, shown=f"📷 {clean(photo.filename or name)[:80]}")
 
     @chat.get("/api/notices")
-    async def notices(after: int = 0, hotline_chat: str | None = Cookie(default=None)) -> dict[str, Any]:
+    async def notices(after: int = Query(0, ge=0, le=MAX_ID), hotline_chat: str | None = Cookie(default=None)) -> dict[str, Any]:
         session = session_of(hotline_chat)
         citizen_id = await asyncio.to_thread(hotline.tickets.citizen_id, CHANNEL, session)
         found = await asyncio.to_thread(hotline.tickets.citizen_notices, citizen_id, after)

@@ -21,6 +21,7 @@ CHANNEL = "web"
 KIND = "transcript"
 KEEP = 200  # messages kept per session; older ones drop off
 KEEP_EDITS = 100
+KEEP_ANSWERS = 20
 
 
 def empty() -> dict[str, Any]:
@@ -35,11 +36,26 @@ class ChatLog:
         return self.store.load(CHANNEL, KIND, session) or empty()
 
     def save(self, session: str, log: dict[str, Any], now: datetime) -> None:
-        log["messages"] = log["messages"][-KEEP:]
-        edits = log["edits"]
-        for key in list(edits)[:-KEEP_EDITS]:
-            del edits[key]
-        self.store.save(CHANNEL, KIND, session, log, now)
+        self.store.save(CHANNEL, KIND, session, trimmed(log), now)
+
+    def save_with_state(self, session: str, log: dict[str, Any], state: dict[str, Any], now: datetime) -> None:
+        """The transcript and the conversation's state in one transaction, retried on a dropped
+        connection (the ticket an event submitted is committed already; its number must not be lost)."""
+        self.store.save_together(CHANNEL, [(KIND, session, trimmed(log)), ("user", session, state)], now, attempts=4)
+
+
+def trimmed(log: dict[str, Any]) -> dict[str, Any]:
+    log["messages"] = log["messages"][-KEEP:]
+    for group, keep in (("edits", KEEP_EDITS), ("answers", KEEP_ANSWERS)):
+        entries = log.setdefault(group, {})
+        for key in list(entries)[:-keep]:
+            del entries[key]
+    return log
+
+
+def remember(log: dict[str, Any], event_id: str, replies: list[dict[str, Any]], toast: str | None) -> None:
+    """What an event was answered, for a resend of it (a proxy's retry after a lost response)."""
+    log.setdefault("answers", {})[event_id] = {"replies": replies, "toast": toast}
 
 
 def add(log: dict[str, Any], who: str, text: str, buttons: Buttons, now: datetime) -> str:

@@ -1,7 +1,8 @@
 """CSRF tokens for staff forms: an HMAC of the login cookie under the hotline's secret key.
 
-The login cookie is signed with a timestamp, so each login (session) has its own token; nothing is
-stored. A form whose token is missing or does not match the session that posts it is refused."""
+The login cookie is a random token of its server-side session (tickets/sessions.py), so each login
+has its own CSRF token; nothing more is stored. A form whose token is missing or does not match the
+session that posts it is refused."""
 
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ from tickets.stats import Period, iso_week, parse_week
 from web.auth import current_staff, login_redirect, render, role_label
 
 ALLOWED_ROLES = {"leader", "dispatcher"}
+BAD_WEEK = "周次“{week}”无效：请用 年-W周 的格式，例如 2026-W47（年份 2000—2100）。"
 MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/json", "md": "text/markdown; charset=utf-8",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -26,7 +27,7 @@ def week_from(hotline: App, week: str | None) -> Period:
     try:
         return parse_week(week)
     except InvalidInput as err:
-        raise HTTPException(400, str(err)) from err
+        raise HTTPException(400, BAD_WEEK.format(week=week[:20])) from err
 
 
 def recent_weeks(hotline: App, count: int = 12, complete_only: bool = False) -> list[tuple[str, str]]:
@@ -54,7 +55,9 @@ def router(hotline: App) -> APIRouter:
         if staff is None:
             return login_redirect(request)
         if staff.role not in ALLOWED_ROLES:
-            return render("forbidden.html", city=hotline.config.city.name, who=f"{staff.name}（{role_label(staff)}）")
+            page = render("forbidden.html", city=hotline.config.city.name, who=f"{staff.name}（{role_label(staff)}）")
+            page.status_code = 403
+            return page
         request.state.staff = staff
         return None
 

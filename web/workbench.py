@@ -158,10 +158,14 @@ def router(hotline: App) -> APIRouter:
             found = views.attachment(attachment_id, staff)
         except (NotFound, PermissionDenied) as err:
             return message(request, staff, refusal(err), status_of(err))
+        if found.ref.startswith(("https://", "http://")):  # a photo an Open311 client app published itself
+            return RedirectResponse(found.ref, status_code=303, headers={"Cache-Control": "private, no-store"})
         home = hotline.settings.env.home.resolve()
         path = (home / found.ref).resolve()
-        if not path.is_file() or not path.is_relative_to(home / "uploads"):
-            return message(request, staff, "该附件保存在 Telegram 中，网页上无法直接打开。", 404)
+        if not path.is_relative_to(home / "uploads"):
+            return message(request, staff, "该附件保存在 Telegram 或微信中，网页上无法直接打开。", 404)
+        if not path.is_file():
+            return message(request, staff, "该照片已超过保存期限，已按规定删除。", 404)
         return FileResponse(Path(path), headers={"Cache-Control": "private, no-store"})
 
     return routes

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hotline.bootstrap import App, bootstrap
+from hotline.cli.words import refusal_zh
 from hotline.settings import ConfigError
 from tickets.errors import DomainError
 from tickets.models import Ticket
@@ -33,8 +34,8 @@ class Format(StrEnum):
     json = "json"
 
 
-FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help="table for people, json for tools")
-NOW_OPTION = typer.Option(None, "--now", help="act as of this moment (ISO 8601; default: now)")
+FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help="table 给人看（中文），json 给脚本读（字段名不变）")
+NOW_OPTION = typer.Option(None, "--now", help="以此时刻为准（ISO 8601，默认现在）")
 
 
 def get_app() -> App:
@@ -50,26 +51,26 @@ def parse_now(value: str | None) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as err:
-        raise typer.BadParameter(f"--now: expected an ISO 8601 time such as 2026-11-23T09:00+08:00, got {value!r}") from err
+        raise typer.BadParameter(f"--now：应为 ISO 8601 时间，如 2026-11-23T09:00+08:00，收到 {value!r}") from err
     if moment.tzinfo is None:  # a bare local time means the city's local time
         moment = moment.replace(tzinfo=get_app().policy.calendar.tz)
     return moment
 
 
 def fail(message: str, code: int = 1) -> None:
-    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    err_console.print(f"[red]错误：[/red]{message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
 def handles_errors(func: F) -> F:
-    """Domain refusals and config errors become one line on stderr and a non-zero exit."""
+    """Domain refusals (in Chinese) and config errors become one line on stderr and a non-zero exit."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except DomainError as err:
-            fail(str(err), 1)
+            fail(refusal_zh(err), 1)
         except ConfigError as err:
             fail(str(err), 2)
 

@@ -28,7 +28,7 @@ def demo(
     hotline = get_app()
     end = parse_now(now)
     with Progress() as progress:
-        task = progress.add_task("simulating", total=None)
+        task = progress.add_task("模拟中", total=None)
 
         def tick(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
@@ -40,9 +40,9 @@ def demo(
             calendar = hotline.policy.calendar
             first, last = calendar.local_day(end - timedelta(weeks=weeks)), calendar.local_day(end) - timedelta(days=1)
             days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-            task = progress.add_task("snapshots", total=len(days))
+            task = progress.add_task("统计快照", total=len(days))
             words = issue_words(hotline)
             for day in days:
                 take_snapshot(hotline.engine, hotline.policy, day, words, end)
                 progress.advance(task)
-    typer.echo(f"simulated {count} tickets over {weeks} weeks" + (f"; snapshots of {len(days)} days" if days else ""))
+    typer.echo(f"已模拟 {weeks} 周共 {count} 件工单" + (f"；已存 {len(days)} 天的统计快照" if days else ""))

@@ -45,7 +45,7 @@ def run(
     if fmt is Format.json:
         emit_json({"now": iso(moment), "results": results})
         return
-    table(["job", "count"], sorted(results.items()), title=f"as of {iso(moment)}")
+    table(["作业", "数量"], sorted(results.items()), title=f"截至 {iso(moment)}")
 
 
 @app.command("list")
@@ -61,7 +61,7 @@ def list_jobs(now: str = NOW_OPTION, fmt: Format = FORMAT_OPTION) -> None:
     if fmt is Format.json:
         emit_json(rows)
         return
-    table(["id", "trigger", "next run", "stored next run", "what"],
+    table(["id", "触发", "下次运行", "已存的下次运行", "内容"],
           [(r["id"], r["trigger"], r["next_run"], r["stored_next_run"] or "—", r["description"]) for r in rows])
 
 
@@ -85,7 +85,7 @@ def list_outbox(
     if fmt is Format.json:
         emit_json([_notice_dict(n) for n in notices])
         return
-    table(["id", "key", "to", "created", "sent", "tries", "text"],
+    table(["id", "key", "收件人", "生成", "发送", "尝试次数", "内容"],
           [(n.id, n.key, f"{n.recipient_kind}:{n.recipient or ''}", iso(n.created_at), iso(n.sent_at) or "待发送",
             n.attempts, n.text.splitlines()[0][:40]) for n in notices])
 

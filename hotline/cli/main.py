@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import typer
 
-from hotline.cli import demo, jobs, nlu, serve, staff, stats, tickets
+from hotline.cli import apikeys, demo, jobs, nlu, serve, staff, stats, tickets
 from hotline.cli.common import get_app, handles_errors
+from tickets.text import clean
 
 app = typer.Typer(
     help="Hotline: the software of a city's mayor's hotline (市长热线 / 12345).",
@@ -23,11 +25,12 @@ app.add_typer(jobs.outbox, name="outbox")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.add_typer(nlu.app, name="nlu")
+app.add_typer(apikeys.app, name="apikey")
 app.command("classify")(nlu.classify)
 
 
 @app.callback()
-def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="log more")) -> None:
+def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="输出更多日志")) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
 
@@ -36,9 +39,15 @@ def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="log more"
 def init() -> None:
     """Create or upgrade the database schema and load departments and staff from config.yml."""
     hotline = get_app()
-    typer.echo(f"database ready: {hotline.engine.url.render_as_string(hide_password=True)}")
-    typer.echo(f"departments: {len(hotline.config.departments)}")
+    typer.echo(f"数据库就绪：{hotline.engine.url.render_as_string(hide_password=True)}")
+    typer.echo(f"承办单位：{len(hotline.config.departments)} 个")
+
+
+def run() -> None:
+    """The `hotline` command: its arguments are cleaned as every other input is (no NUL reaches the database)."""
+    sys.argv = [clean(arg) for arg in sys.argv]
+    app()
 
 
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    run()

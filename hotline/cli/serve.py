@@ -23,10 +23,12 @@ def serve(
     load = getattr(hotline.classifier, "load", None)
     if load is not None:  # the built-in NLU model: load it now (training it first if missing), not on the first message
         load()
-    bot = "Telegram bot on" if hotline.settings.env.telegram_token else "no TELEGRAM_TOKEN: web chat only"
-    typer.echo(f"{hotline.config.city.name} 12345 hotline on http://{host}:{port}/chat  ({bot}; Ctrl-C stops)")
+    bot = "Telegram 机器人已开启" if hotline.settings.env.telegram_token else "未设置 TELEGRAM_TOKEN：仅网页聊天"
+    if hotline.settings.env.wechat is not None:
+        bot += "；微信公众号已开启：/wechat"
+    typer.echo(f"{hotline.config.city.name} 12345 热线已启动：http://{host}:{port}/chat  （{bot}；按 Ctrl-C 停止）")
     from hotline.server import run_all  # uvicorn, FastAPI and the bot load only for serve
 
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C once everything has stopped
         asyncio.run(run_all(hotline, host, port, webhook_url))
-    typer.echo("stopped")
+    typer.echo("已停止")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from hotline.cli.common import FORMAT_OPTION, Format, emit_json, fail, get_app, handles_errors, table
+from hotline.cli.words import role_zh
 from hotline.passwords import hash_password
 from tickets.directory import Directory
 
@@ -28,7 +29,7 @@ def add(
 ) -> None:
     """Add a member of staff."""
     if username and not password:
-        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+        password = typer.prompt("密码", hide_input=True, confirmation_prompt=True)
     try:
         password_hash = hash_password(password) if password else None
     except ValueError as err:
@@ -37,7 +38,8 @@ def add(
     if fmt is Format.json:
         emit_json(staff.model_dump(exclude={"password_hash"}, mode="json"))
     else:
-        typer.echo(f"added staff #{staff.id} {staff.name} ({staff.role}{', ' + staff.department_code if staff.department_code else ''})")
+        where = f"，{get_app().tickets.department_name(staff.department_code)}" if staff.department_code else ""
+        typer.echo(f"已添加工作人员 #{staff.id} {staff.name}（{role_zh(staff.role)}{where}）")
 
 
 @app.command()
@@ -45,12 +47,12 @@ def add(
 def password(username: str = typer.Option(..., "--username"), password: str = typer.Option(None, "--password")) -> None:
     """Set a web password."""
     if not password:
-        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+        password = typer.prompt("密码", hide_input=True, confirmation_prompt=True)
     try:
         _directory().set_password(username, hash_password(password))
     except ValueError as err:
         fail(str(err))
-    typer.echo(f"password set for {username}")
+    typer.echo(f"已为 {username} 设置密码")
 
 
 @app.command("list")
@@ -62,8 +64,9 @@ def list_(fmt: Format = FORMAT_OPTION) -> None:
         emit_json([p.model_dump(exclude={"password_hash"}, mode="json") for p in people])
         return
     table(
-        ["id", "name", "role", "department", "telegram", "username", "active"],
-        [(p.id, p.name, p.role, p.department_code, p.telegram_id, p.username, p.active) for p in people],
+        ["id", "姓名", "角色", "单位", "Telegram", "登录名", "在职"],
+        [(p.id, p.name, role_zh(p.role), p.department_code, p.telegram_id, p.username, "是" if p.active else "否")
+         for p in people],
     )
 
 

@@ -22,12 +22,12 @@ def _day(value: str, option: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{option}: expected a date such as 2026-11-16, got {value!r}") from None
+        raise typer.BadParameter(f"{option}：应为日期，如 2026-11-16，收到 {value!r}") from None
 
 
 def _emit(period: Period, fmt: str, out: Path | None, now: str | None) -> None:
     if fmt not in reports.FORMATS:
-        fail(f"--format: expected one of {', '.join(reports.FORMATS)}, got {fmt!r}", 2)
+        fail(f"--format：应为 {', '.join(reports.FORMATS)} 之一，收到 {fmt!r}", 2)
     hotline = get_app()
     report = reports.report_for(hotline, period, parse_now(now))
     rendered = reports.render(report, fmt)
@@ -37,9 +37,9 @@ def _emit(period: Period, fmt: str, out: Path | None, now: str | None) -> None:
             out.write_bytes(rendered)
         else:
             out.write_text(rendered, encoding="utf-8")
-        typer.echo(f"wrote {out}", err=True)
+        typer.echo(f"已写入 {out}", err=True)
     elif isinstance(rendered, bytes):
-        fail("--format xlsx needs --out FILE.xlsx", 2)
+        fail("--format xlsx 需要 --out FILE.xlsx", 2)
     else:
         sys.stdout.write(rendered)
 
@@ -87,7 +87,7 @@ def snapshot(
             result = take_snapshot(hotline.engine, hotline.policy, target, reports.issue_words(hotline), moment)
         except ValueError as err:
             fail(str(err))
-        typer.echo(f"{result.day}: {result.groups} groups, {result.overdue} overdue")
+        typer.echo(f"{result.day}：{result.groups} 组，超期 {result.overdue} 件")
 
 
 @app.command()
@@ -97,4 +97,4 @@ def message(now: str = NOW_OPTION) -> None:
     text, files = reports.weekly_message(get_app(), parse_now(now))
     typer.echo(text)
     for path in files:
-        typer.echo(f"chart: {path}")
+        typer.echo(f"图表：{path}")

@@ -18,6 +18,7 @@ from hotline.cli.common import (
     table,
     ticket_dict,
 )
+from tickets.directory import Directory
 from tickets.intake import CitizenRef, Submission
 from tickets.models import Ticket
 from tickets.notices import type_zh
@@ -64,12 +65,13 @@ def _short(moment: str | None) -> str:
     return moment[:16].replace("T", " ") if moment else ""
 
 
-def _actor(kind: str, actor_id: int | None) -> str:
+def _actor(kind: str, actor_id: int | None, names: dict[int, str]) -> str:
     if kind == "system":
         return "系统"
     if kind == "citizen":
-        return f"市民#{actor_id}"
-    return f"工作人员#{actor_id}"
+        return "市民"
+    # People read a name; the id stays in `--format json` for scripts.
+    return names.get(actor_id, f"工作人员#{actor_id}") if actor_id is not None else "工作人员"
 
 
 @app.command()
@@ -118,9 +120,10 @@ def show(number: str, fmt: Format = FORMAT_OPTION) -> None:
         emit_json(payload)
         return
     _print(ticket, fmt)
+    names = {s.id: s.name for s in Directory(get_app().engine).everyone() if s.id is not None}
     table(
         ["时间", "动作", "操作人", "从", "到", "备注"],
-        [(iso(e.at), ACTION_LABELS_ZH.get(e.action, e.action), _actor(e.actor_kind, e.actor_id), _state(e.from_state),
+        [(iso(e.at), ACTION_LABELS_ZH.get(e.action, e.action), _actor(e.actor_kind, e.actor_id, names), _state(e.from_state),
           _state(e.to_state), e.note) for e in events],
         title="办理记录",
     )
@@ -221,14 +224,14 @@ def extend(
     """Ask for an extension (department, once) or decide on one (dispatcher)."""
     service, moment = get_app().tickets, parse_now(now)
     if grant and refuse:
-        raise typer.BadParameter("--grant and --refuse exclude each other")
+        raise typer.BadParameter("--grant 与 --refuse 只能选一个")
     if grant:
         ticket = service.grant_extension(number, as_, moment, note=reason)
     elif refuse:
         ticket = service.refuse_extension(number, as_, moment, note=reason)
     else:
         if days is None or not reason:
-            raise typer.BadParameter("a request needs --days and --reason")
+            raise typer.BadParameter("申请延期需要 --days 和 --reason")
         ticket = service.request_extension(number, as_, days, reason, moment)
     _print(ticket, fmt)
 

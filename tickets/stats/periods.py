@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from tickets.errors import InvalidInput
 
+MIN_YEAR, MAX_YEAR = 2000, 2100
 _WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
 
 
@@ -50,6 +51,8 @@ def parse_week(label: str) -> Period:
     if not match:
         raise InvalidInput(f"expected an ISO week such as 2026-W47, got {label!r}")
     year, week = int(match.group(1)), int(match.group(2))
+    if not MIN_YEAR <= year <= MAX_YEAR:  # 0001-W01 starts before date.min, 9999-W52 ends after date.max
+        raise InvalidInput(f"{label!r}: the year must be {MIN_YEAR} to {MAX_YEAR}")
     try:
         monday = date.fromisocalendar(year, week, 1)
     except ValueError as err:

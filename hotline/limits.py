@@ -1,0 +1,101 @@
+"""Rate limits shared by every worker: counters in the database, one row per key and window.
+
+A limit held in a process's memory lets N workers accept N times the limit and forgets everything at
+a restart, so each hit is one atomic upsert (INSERT … ON CONFLICT DO UPDATE … RETURNING) that SQLite
+and PostgreSQL both run without a read-then-write race. Windows are fixed (the minute, the hour):
+a burst at a window's edge may reach twice the limit, which is enough to stop a flood.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, Engine, delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Field, Session, SQLModel, select
+
+
+class RateCounter(SQLModel, table=True):
+    __tablename__ = "rate_counter"
+    key: str = Field(max_length=160, primary_key=True)  # "chat:addr:203.0.113.5", "login:user:wang", …
+    window: int = Field(sa_column=Column(BigInteger, primary_key=True))  # the window's start, epoch seconds
+    count: int = 0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    count: int
+    retry_after: int  # seconds until the window ends (0 when allowed)
+
+
+class Limits:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def hit(self, key: str, limit: int, seconds: int, now: datetime) -> Verdict:
+        """Count one event under `key`; allowed while the window's count stays within `limit`."""
+        start, retry = _window(now, seconds)
+        with Session(self.engine) as session:
+            insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+            column = RateCounter.__table__.c["count"]  # type: ignore[attr-defined]
+            stmt = insert(RateCounter).values(key=key[:160], window=start, count=1).on_conflict_do_update(
+                index_elements=["key", "window"], set_={"count": column + 1}
+            ).returning(column)
+            count = int(session.execute(stmt).scalar_one())
+            session.commit()
+        return Verdict(count <= limit, count, 0 if count <= limit else retry)
+
+    def count(self, key: str, seconds: int, now: datetime) -> Verdict:
+        """The window's count so far, without counting (a login checks before it verifies)."""
+        start, retry = _window(now, seconds)
+        with Session(self.engine) as session:
+            found = session.exec(
+                select(RateCounter.count).where(RateCounter.key == key[:160], RateCounter.window == start)
+            ).first()
+        return Verdict(True, int(found or 0), retry)
+
+    def prune(self, now: datetime, older_than_seconds: int = 86_400) -> int:
+        """Forget windows that ended long ago (the scheduler's daily clean-up)."""
+        with Session(self.engine) as session:
+            result = session.execute(
+                delete(RateCounter).where(RateCounter.window < int(now.timestamp()) - older_than_seconds)  # type: ignore[arg-type]
+            )
+            session.commit()
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _window(now: datetime, seconds: int) -> tuple[int, int]:
+    moment = now.timestamp()
+    start = int(moment // seconds * seconds)
+    return start, max(1, math.ceil(start + seconds - moment))
+
+
+def client_address(peer: str | None, forwarded_for: str | None, trusted: Sequence[str]) -> str:
+    """The client's address: the peer's, or, when the peer is a trusted proxy, the nearest address in
+    X-Forwarded-For that is not one of the trusted proxies (anything further left the client wrote)."""
+    networks = [ipaddress.ip_network(t, strict=False) for t in trusted]
+
+    def is_trusted(address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in networks)
+
+    address = peer or "unknown"
+    if not forwarded_for or not is_trusted(address):
+        return address
+    for hop in reversed([part.strip() for part in forwarded_for.split(",") if part.strip()]):
+        if not is_trusted(hop):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return address  # a malformed hop: do not believe the rest
+        address = hop
+    return address
