@@ -1,6 +1,9 @@
 """Tickets per second through intake's `submit` (keyword router), and p50/p95 latency.
 
-    .venv/bin/python benchmarks/intake.py [--count 3000] [--postgres URL]
+    .venv/bin/python benchmarks/intake.py [--count 3000] [--callers 1] [--postgres URL]
+
+`--callers N` submits from N threads at once (each its own connection from the pool), as N web
+workers' requests would.
 
 Runs on a fresh SQLite file, and on PostgreSQL when --postgres or TEST_POSTGRES_URL is given.
 """
@@ -12,6 +15,7 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -35,25 +39,36 @@ MESSAGES = [
 ]
 
 
-def run(database_url: str, count: int, home: Path) -> None:
+def run(database_url: str, count: int, home: Path, callers: int = 1) -> None:
     settings = load_settings({"HOTLINE_HOME": str(home), "DATABASE_URL": database_url})
     app = bootstrap(settings)
     app.__dict__["classifier"] = keyword_router(app.config)
+    if callers > 5:  # one connection per caller, as that many worker threads would hold
+        app.engine.pool._max_overflow = callers  # type: ignore[attr-defined]
     service = app.tickets
-    latencies = []
+    latencies: list[float] = []
     run_id = uuid.uuid4().hex[:8]
+
+    def caller(index: int) -> None:
+        for i in range(index, count, callers):
+            submission = Submission("bench", f"{run_id}-{i}", CitizenRef("bench", f"c{i % 500}"),
+                                    MESSAGES[i % len(MESSAGES)])
+            t0 = time.perf_counter()
+            service.submit(submission)
+            latencies.append(time.perf_counter() - t0)
+
     started = time.perf_counter()
-    for i in range(count):
-        submission = Submission("bench", f"{run_id}-{i}", CitizenRef("bench", f"c{i % 500}"), MESSAGES[i % len(MESSAGES)])
-        t0 = time.perf_counter()
-        service.submit(submission)
-        latencies.append(time.perf_counter() - t0)
+    threads = [threading.Thread(target=caller, args=(index,)) for index in range(callers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     elapsed = time.perf_counter() - started
     latencies.sort()
     p50 = statistics.median(latencies) * 1000
     p95 = latencies[int(len(latencies) * 0.95)] * 1000
     backend = app.engine.dialect.name
-    print(f"{backend:10s} {count} tickets in {elapsed:.2f} s = {count / elapsed:,.0f} tickets/s; "
+    print(f"{backend:10s} {callers} caller{'s' if callers > 1 else ''}: {count} tickets in {elapsed:.2f} s = {count / elapsed:,.0f} tickets/s; "
           f"latency p50 {p50:.2f} ms, p95 {p95:.2f} ms")
     app.engine.dispose()
 
@@ -61,18 +76,19 @@ def run(database_url: str, count: int, home: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=3000)
+    parser.add_argument("--callers", type=int, default=1)
     parser.add_argument("--postgres", default=os.environ.get("TEST_POSTGRES_URL"))
     args = parser.parse_args()
     print(describe("sqlalchemy", "sqlmodel", "psycopg"))
     with tempfile.TemporaryDirectory() as tmp:
-        run(f"sqlite:///{Path(tmp) / 'bench.db'}", args.count, Path(tmp))
+        run(f"sqlite:///{Path(tmp) / 'bench.db'}", args.count, Path(tmp), args.callers)
         if args.postgres:
             name = f"hotline_bench_{uuid.uuid4().hex[:8]}"
             admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
             with admin.connect() as connection:
                 connection.execute(text(f'CREATE DATABASE "{name}"'))
             try:
-                run(args.postgres.rsplit("/", 1)[0] + "/" + name, args.count, Path(tmp))
+                run(args.postgres.rsplit("/", 1)[0] + "/" + name, args.count, Path(tmp), args.callers)
             finally:
                 with admin.connect() as connection:
                     connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

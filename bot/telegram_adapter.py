@@ -25,6 +25,7 @@ from bot.conversation import Conversation
 from bot.events import Buttons, Event, Outcome, Reply
 from bot.store import BotStore
 from bot.telegram_persistence import DatabasePersistence
+from hotline.session_locks import SessionLocks
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
@@ -100,9 +101,10 @@ def to_event(update: Update) -> Event | None:
 class TelegramChannel:
     """Holds the conversation and the store; its methods are the Application's handlers."""
 
-    def __init__(self, conversation: Conversation, store: BotStore) -> None:
+    def __init__(self, conversation: Conversation, store: BotStore, locks: SessionLocks | None = None) -> None:
         self.conversation = conversation
         self.store = store
+        self.locks = locks or SessionLocks(store.engine)
 
     async def claim(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Every update at most once: a redelivered update_id stops here."""
@@ -116,10 +118,17 @@ class TelegramChannel:
         if event is None:
             return
         state: dict[str, Any] = context.user_data if context.user_data is not None else {}
-        outcome = await self.conversation.handle(event, state)
-        # Write the conversation through at once: a crash or a second worker loses nothing.
-        if update.effective_user is not None and context.application.persistence is not None:
-            await context.application.persistence.update_user_data(update.effective_user.id, state)
+        persistence = context.application.persistence
+        user = update.effective_user
+        # One user's updates one at a time in every worker (webhooks reach any of them), each
+        # starting from the conversation as the last one left it, wherever that ran.
+        async with self.locks.hold(f"{CHANNEL}:{user.id if user is not None else event.chat_id}"):
+            if user is not None and persistence is not None:
+                await persistence.refresh_user_data(user.id, state)
+            outcome = await self.conversation.handle(event, state)
+            # Write the conversation through at once: a crash or a second worker loses nothing.
+            if user is not None and persistence is not None:
+                await persistence.update_user_data(user.id, state)
         await self.render(context, event, outcome, update.callback_query)
 
     async def render(self, context: ContextTypes.DEFAULT_TYPE, event: Event, outcome: Outcome,

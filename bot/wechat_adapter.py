@@ -25,6 +25,7 @@ from bot import choices
 from bot.conversation import Conversation
 from bot.events import Event
 from bot.store import BotStore
+from hotline.session_locks import SessionLocks
 from hotline.wechat_client import WeChatSender, pieces
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ class WeChatChannel:
         self.budget = budget
         self.uploads = uploads
         self.home = home
-        self.locks = [asyncio.Lock() for _ in range(64)]  # one citizen's messages one at a time
+        self.locks = SessionLocks(store.engine)  # one citizen's messages one at a time, in every worker
         self.late: set[asyncio.Task[Any]] = set()  # kept from the garbage collector until done
 
     async def answer(self, message: Any) -> str | None:
@@ -116,7 +117,7 @@ class WeChatChannel:
     async def process(self, message: Any, key: str) -> str:
         """Handle one message under its citizen's lock; the text to answer with."""
         openid = str(message.source)
-        async with self.locks[hash(openid) % len(self.locks)]:
+        async with self.locks.hold(f"{CHANNEL}:{openid}"):
             photo = await self.fetch_photo(message.image) if message.type == "image" else None
             event = to_event(message, photo)
             if event is None:

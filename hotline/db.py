@@ -65,5 +65,13 @@ def upgrade(engine: Engine) -> None:
 
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Several processes or machines starting at once: one migrates, the others wait for it
+            # and then find nothing to do (the lock ends with this transaction).
+            from sqlalchemy import text
+
+            from hotline.leader import LOCK_CLASS, MIGRATION_LOCK
+
+            connection.execute(text("SELECT pg_advisory_xact_lock(:c, :o)"), {"c": LOCK_CLASS, "o": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

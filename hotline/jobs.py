@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -82,7 +83,8 @@ def do_sweeps(app: App, now: datetime, only: Sequence[str] | None = None) -> dic
 
 
 def do_deliver(app: App, now: datetime) -> dict[str, int]:
-    sent, failed = deliver_pending(app.engine, notifier_of(app), now, limit=500)
+    hold = timedelta(seconds=app.config.scheduler.deliver_claim_seconds)
+    sent, failed = deliver_pending(app.engine, notifier_of(app), now, limit=500, hold=hold)
     return {"sent": sent, "failed": failed}
 
 
@@ -182,40 +184,48 @@ def run_jobs(app: App, now: datetime, only: Sequence[str] | None = None) -> dict
 
 
 # -- the callables APScheduler stores (by name, no arguments) -------------------------------------
-def _run(work: Callable[[App, datetime], dict[str, int]]) -> dict[str, int]:
+def _run(work: Callable[[App, datetime], dict[str, int]], name: str) -> dict[str, int]:
+    from hotline import metrics  # noqa: PLC0415 - prometheus-client only where the scheduler runs
+
     app = current_app()
-    result = work(app, app.clock())
+    started = time.perf_counter()
+    try:
+        result = work(app, app.clock())
+    except BaseException:
+        metrics.job_ran(name, time.perf_counter() - started, ok=False)
+        raise
+    metrics.job_ran(name, time.perf_counter() - started, ok=True)
     if any(result.values()):
         log.info("%s: %s", work.__name__, result)
     return result
 
 
 def sweep() -> dict[str, int]:
-    return _run(do_periodic)
+    return _run(do_periodic, "sweep")
 
 
 def deliver() -> dict[str, int]:
-    return _run(do_deliver)
+    return _run(do_deliver, "deliver")
 
 
 def digest() -> dict[str, int]:
-    return _run(do_digest)
+    return _run(do_digest, "digest")
 
 
 def weekly_report() -> dict[str, int]:
-    return _run(do_weekly)
+    return _run(do_weekly, "weekly_report")
 
 
 def snapshot() -> dict[str, int]:
-    return _run(do_snapshot)
+    return _run(do_snapshot, "snapshot")
 
 
 def nightly_housekeeping() -> dict[str, int]:
-    return _run(do_housekeeping)
+    return _run(do_housekeeping, "housekeeping")
 
 
 def challenger() -> dict[str, int]:
-    return _run(do_challenge)
+    return _run(do_challenge, "challenger")
 
 
 def do_startup(app: App, now: datetime) -> dict[str, int]:
@@ -224,4 +234,4 @@ def do_startup(app: App, now: datetime) -> dict[str, int]:
 
 def startup() -> dict[str, int]:
     """Once after every start: catch up at once instead of at the first interval."""
-    return _run(do_startup)
+    return _run(do_startup, "startup")

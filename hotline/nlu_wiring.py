@@ -81,6 +81,10 @@ class LazyPipeline:
         self._next_poll = time.monotonic() + POLL_SECONDS
         return registry(self.settings).stamp() != self._stamp
 
+    @property
+    def loaded(self) -> bool:
+        return self._pipeline is not None
+
     def load(self) -> Pipeline:
         pipeline = self._pipeline
         if pipeline is not None and not self._changed():

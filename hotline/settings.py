@@ -200,6 +200,8 @@ class SchedulerConfig(Strict):
     answer_reminder_days: float = Field(1, gt=0)  # remind a department this many working days before its deadline
     callback_after_hours: float = Field(24, ge=0)  # the 回访 asks the citizen to rate this long after the answer
     misfire_grace_minutes: int = Field(60, ge=1)  # a job missed by longer than this (downtime) is skipped
+    deliver_claim_seconds: int = Field(60, ge=2, le=3600)  # a killed deliverer's batch waits this long (tickets/delivery.py)
+    leader_retry_seconds: float = Field(10, gt=0, le=50)  # how often a standby process tries to lead (hotline/leader.py)
 
     @field_validator("weekly_report")
     @classmethod

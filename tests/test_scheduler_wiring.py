@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from hotline import jobs
 from hotline.jobs import LogNotifier, weekly_due_at
 from hotline.scheduler import JOB_TABLE, build_scheduler, job_table
-from tests.conftest import PROJECT, local
+from tests.conftest import keywords_config, local
 from tests.factories import submit
 from tickets.delivery import deliver_pending
 from tickets.models import Notice
@@ -73,7 +73,9 @@ def test_without_a_notifier_notices_stay_pending_and_are_retried(hotline):
 
 @pytest.fixture
 def run_cli(tmp_path: Path):
-    env = {**os.environ, "HOTLINE_HOME": str(tmp_path / "home"), "HOTLINE_CONFIG": str(PROJECT / "config.yml")}
+    # The keyword router: these are the jobs' tests, and a first `ticket submit` with the built-in
+    # model would train one, which takes minutes on a busy machine.
+    env = {**os.environ, "HOTLINE_HOME": str(tmp_path / "home"), "HOTLINE_CONFIG": str(keywords_config(tmp_path))}
     env.pop("DATABASE_URL", None)
 
     def _run(*args: str) -> str:

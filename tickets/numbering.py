@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import update
+from sqlalchemy import Connection, Engine, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import Session
 
 from tickets.models import TicketCounter
@@ -14,16 +15,32 @@ from tickets.models import TicketCounter
 COUNTERS = TicketCounter.__table__  # type: ignore[attr-defined]
 
 
-def next_number(session: Session, day: date) -> str:
-    """Take the next serial of `day` inside the caller's transaction.
-
-    The UPDATE takes the counter row's lock, so concurrent submissions queue instead of
-    colliding; a rolled-back submission gives its serial back.
-    """
-    result = session.execute(
+def _take(connection: Connection | Session, day: date) -> int | None:
+    result = connection.execute(
         update(COUNTERS).where(COUNTERS.c.day == day).values(last=COUNTERS.c.last + 1).returning(COUNTERS.c.last)
     )
-    serial = result.scalar_one_or_none()
+    return result.scalar_one_or_none()  # type: ignore[no-any-return]
+
+
+def next_number(session: Session, day: date) -> str:
+    """The next serial of `day`.
+
+    On PostgreSQL it is taken in a short transaction of its own: the counter row's lock lasts one
+    statement, not the whole submission, so concurrent submissions (several workers) do not queue
+    behind each other's inserts and commits. A submission that then rolls back leaves a gap in the
+    day's serials (numbers identify tickets; statistics count rows). On SQLite, which has one writer
+    anyway, the serial is taken inside the caller's transaction and a rollback gives it back.
+    """
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+        with bind.begin() as connection:
+            serial = _take(connection, day)
+            if serial is None:  # the day's first ticket: create the row (once, whoever is first), then take
+                connection.execute(pg_insert(COUNTERS).values(day=day, last=0).on_conflict_do_nothing(index_elements=["day"]))
+                serial = _take(connection, day)
+        assert serial is not None
+        return f"{day:%Y%m%d}-{serial:04d}"
+    serial = _take(session, day)
     if serial is None:
         session.add(TicketCounter(day=day, last=1))
         session.flush()  # a concurrent first insert raises IntegrityError; intake retries

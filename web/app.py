@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from hotline.bootstrap import App
-from web import auth, chat, dashboard, open311, public, workbench
+from web import auth, chat, dashboard, open311, ops, public, workbench
 from web.edge import Edge
 
 STATIC = Path(__file__).parent / "static"
@@ -31,10 +31,7 @@ def create_app(hotline: App) -> FastAPI:
 
         api.include_router(wechat.router(hotline))
     api.include_router(open311.router(hotline))
-
-    @api.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    api.include_router(ops.router(hotline))
 
     @api.get("/favicon.ico", include_in_schema=False)
     def favicon() -> FileResponse:

@@ -29,6 +29,7 @@ from bot.events import Event
 from bot.store import BotStore
 from hotline.bootstrap import App
 from hotline.limits import Limits
+from hotline.session_locks import SessionLocks
 from tickets.text import clean
 from web import chat_log, photos
 from web.chat_log import ChatLog
@@ -92,9 +93,9 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
     uploads = hotline.settings.env.home / "uploads" / "chat"
     limits = Limits(hotline.engine)
     rules = hotline.config.web.chat
-    # One session's events, resume and its transcript are handled one at a time (a page that sends
-    # while a poll or another tab is busy would otherwise lose a write).
-    locks = [asyncio.Lock() for _ in range(64)]
+    # One session's events, resume and its transcript are handled one at a time, in every worker
+    # (a page that sends while a poll or another tab is busy would otherwise lose a write).
+    locks = SessionLocks(hotline.engine)
 
     def session_of(value: str | None) -> str:
         if not value or len(value) > 64:
@@ -108,22 +109,24 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
         that the update and ticket tables hold."""
         return f"{hashlib.sha256(session.encode()).hexdigest()[:24]}:{event_id}"
 
-    def lock_of(session: str) -> asyncio.Lock:
-        return locks[hash(session) % len(locks)]
-
     async def respond(session: str, event: Event, shown: str | None = None, pressed: str | None = None) -> dict[str, Any]:
         """Handle one event; `shown` is how the page showed the citizen's message (None: not shown).
         The conversation's state and its transcript are saved together, retried if the connection
         drops: a submitted ticket's number is then either in both or in neither (and the draft, still
         there, submits to the same ticket when pressed again)."""
-        async with lock_of(session):
-            if not await asyncio.to_thread(store.claim_update, CHANNEL, event.event_id):
-                log = await asyncio.to_thread(log_store.load, session)
+        def begin() -> tuple[dict[str, Any] | None, dict[str, Any]]:
+            if not store.claim_update(CHANNEL, event.event_id):
+                return None, log_store.load(session)
+            return store.load(CHANNEL, "user", session) or {}, log_store.load(session)
+
+        # The database work on either side of the conversation goes to a thread in one hop each:
+        # every hop costs a thread hand-off, which the profile showed as a third of a ticket's CPU.
+        async with locks.hold(session):
+            state, log = await asyncio.to_thread(begin)
+            if state is None:
                 answer = log.get("answers", {}).get(event.event_id, {})  # a resend is shown what the first got
                 return {"replies": answer.get("replies", []), "toast": answer.get("toast"), "alert": False,
                         "keep_input": False, "duplicate": True}
-            state = await asyncio.to_thread(store.load, CHANNEL, "user", session) or {}
-            log = await asyncio.to_thread(log_store.load, session)
             outcome = await talk.handle(event, state)
             now = hotline.now()
             if shown is not None and not outcome.keep_input:
@@ -198,7 +201,7 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
     async def resume(hotline_chat: str | None = Cookie(default=None)) -> dict[str, Any]:
         """The conversation so far, for a page that was (re)loaded; the welcome on a first visit."""
         session = session_of(hotline_chat)
-        async with lock_of(session):
+        async with locks.hold(session):
             log = await asyncio.to_thread(log_store.load, session)
             state = await asyncio.to_thread(store.load, CHANNEL, "user", session) or {}
             await settle(session, state, log)

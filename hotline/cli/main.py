@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from hotline.cli import apikeys, demo, jobs, nlu, serve, staff, stats, tickets
+from hotline.cli import apikeys, demo, doctor, jobs, nlu, serve, staff, stats, tickets
 from hotline.cli.common import get_app, handles_errors
 from tickets.text import clean
 
@@ -24,6 +24,7 @@ app.add_typer(jobs.app, name="jobs")
 app.add_typer(jobs.outbox, name="outbox")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
+app.command("doctor")(doctor.doctor)
 app.add_typer(nlu.app, name="nlu")
 app.add_typer(apikeys.app, name="apikey")
 app.command("classify")(nlu.classify)

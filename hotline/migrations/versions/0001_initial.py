@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-07 15:51:53.342841
+Create Date: 2026-12-07 16:08:58.034862
 """
 from __future__ import annotations
 
