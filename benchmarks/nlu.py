@@ -106,7 +106,7 @@ def cross_validated(settings: NluSettings, rows: list[tuple[str, str, str]], nam
     return round(statistics.mean(scores_), 4)
 
 
-def similar_search(encoder: str) -> dict[str, float]:
+def similar_search(encoder: str, thresholds: dict[str, float]) -> dict[str, float]:
     """On tests/data/paraphrases.yml: how often a rewording finds its original first among all the
     originals and different problems (recall@1), and the share of duplicate / different pairs the
     configured threshold tells apart."""
@@ -119,7 +119,7 @@ def similar_search(encoder: str) -> dict[str, float]:
     items = yaml.safe_load((PROJECT_ROOT / "tests" / "data" / "paraphrases.yml").read_text(encoding="utf-8"))
     originals, duplicates = [i["text"] for i in items], [i["duplicate"] for i in items]
     pool = originals + [i["different"] for i in items]
-    threshold = load_config(PROJECT_ROOT / "config.yml").nlu.similar.duplicate_threshold[encoder]  # type: ignore[index]
+    threshold = thresholds[encoder]
     model = load_encoder(encoder) if encoder != "none" else None
     if model is None:
         score = np.vstack([lexical_scores(d, pool) for d in duplicates])
@@ -153,7 +153,8 @@ def measure(settings: NluSettings, args: argparse.Namespace, types: list[tuple[s
             row[f"{field}_f1_shipped_same_half"] = macro(builtin.classify_batch, test_rows, field)
             if args.cv:
                 row[f"{field}_f1_cv"] = cross_validated(settings, rows, name, field, label, args.cv)
-    row.update(similar_search(model.encoder))
+    thresholds = {str(k): v for k, v in load_config(PROJECT_ROOT / "config.yml").nlu.similar.duplicate_threshold.items()}
+    row.update(similar_search(settings.encoder, thresholds))
     row.update(latency(builtin.classify, texts[: args.single]))
     # Workers are forked after the one-by-one run: a parent's pages shared with its children are
     # copied when Python touches their reference counts, which would slow the one-by-one figures.
