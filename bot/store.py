@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Field, Session, SQLModel, select
 
+from tickets import personal_data
 from tickets.timeutil import UTCDateTime, utcnow
 
 
@@ -110,3 +111,29 @@ class BotStore:
             result = session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.at < before))  # type: ignore[arg-type]
             session.commit()
             return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _state_filter(scope: personal_data.Scope) -> Any:
+    # A person's rows are keyed by their account on the channel: the Telegram user and private chat,
+    # the web chat's session (its transcript and conversation).
+    return (BotState.channel == scope.channel) & (BotState.key == scope.external_id)
+
+
+def export_state(session: Session, scope: personal_data.Scope) -> list[dict[str, Any]]:
+    if scope.external_id is None:
+        return []
+    rows = session.exec(select(BotState).where(_state_filter(scope)).order_by(BotState.id)).all()  # type: ignore[arg-type]
+    return [{"channel": r.channel, "kind": r.kind, "key": r.key, "data": r.data,
+             "updated_at": r.updated_at.isoformat()} for r in rows]
+
+
+def erase_state(session: Session, scope: personal_data.Scope) -> int:
+    if scope.external_id is None:
+        return 0
+    rows = session.exec(select(BotState).where(_state_filter(scope))).all()
+    for found in rows:
+        session.delete(found)
+    return len(rows)
+
+
+personal_data.register("chat", export=export_state, erase=erase_state)

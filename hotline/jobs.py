@@ -133,6 +133,14 @@ def do_snapshot(app: App, now: datetime) -> dict[str, int]:
     return {"snapshot": len(take_missing(app.engine, app.policy, now, words=issue_words(app)))}
 
 
+def do_anonymise(app: App, now: datetime) -> dict[str, int]:
+    """The retention job: personal data of tickets finished longer ago than privacy.retention_days
+    is anonymised (tickets.privacy.anonymise_expired); their uploaded files are deleted."""
+    from hotline.privacy import anonymise_expired  # noqa: PLC0415 - loads the masking's tagger only when run
+
+    return {"anonymised": anonymise_expired(app, now)}
+
+
 def do_housekeeping(app: App, now: datetime) -> dict[str, int]:
     """Photos past their ticket's retention and orphan uploads, old rate counters, ended sessions."""
     web = app.config.web
@@ -147,6 +155,11 @@ def do_challenge(app: App, now: datetime) -> dict[str, int]:
     from hotline.learning import challenge  # noqa: PLC0415 - training loads the model's libraries
 
     return {"challenger_promoted": int(challenge(app.settings, app.engine, now).promoted)}
+
+
+def do_kb_expiry(app: App, now: datetime) -> dict[str, int]:
+    """Remind departments of their knowledge-base entries that expire soon (once per entry and date)."""
+    return {"kb_expiry": app.kb.remind_expiring(now, app.config.kb.expiry_notice_days)}
 
 
 def do_periodic(app: App, now: datetime) -> dict[str, int]:
@@ -165,8 +178,10 @@ WORK: dict[str, Callable[[App, datetime], dict[str, int]]] = {
     "weekly_report": do_weekly,
     "snapshot": do_snapshot,
     "deliver": do_deliver,
+    "anonymise": do_anonymise,
     "housekeeping": do_housekeeping,
     "challenger": do_challenge,
+    "kb_expiry": do_kb_expiry,
 }
 DEFAULT_RUN = (*SWEEPS, "digest", "weekly_report")
 
@@ -220,6 +235,10 @@ def snapshot() -> dict[str, int]:
     return _run(do_snapshot, "snapshot")
 
 
+def anonymise() -> dict[str, int]:
+    return _run(do_anonymise, "anonymise")
+
+
 def nightly_housekeeping() -> dict[str, int]:
     return _run(do_housekeeping, "housekeeping")
 
@@ -228,8 +247,12 @@ def challenger() -> dict[str, int]:
     return _run(do_challenge, "challenger")
 
 
+def kb_expiry() -> dict[str, int]:
+    return _run(do_kb_expiry, "kb_expiry")
+
+
 def do_startup(app: App, now: datetime) -> dict[str, int]:
-    return {**do_periodic(app, now), **do_snapshot(app, now)}
+    return {**do_periodic(app, now), **do_snapshot(app, now), **do_kb_expiry(app, now)}
 
 
 def startup() -> dict[str, int]:

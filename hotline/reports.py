@@ -26,9 +26,11 @@ COLUMNS: list[tuple[str, str]] = [
     ("closure_rate", "办结率"), ("answered", "答复量"), ("answered_on_time", "按时答复"), ("on_time_rate", "按时办结率"),
     ("rated", "评价数"), ("satisfied", "满意数"), ("satisfaction_rate", "满意率"), ("rating_rate", "评价率"),
     ("mean_handling_hours", "平均办理时长(工作小时)"), ("overdue", "超期"), ("assigned", "派单量"), ("returned", "退单"),
-    ("return_rate", "退单率"),
+    ("return_rate", "退单率"), ("direct_answers", "直接答复"), ("direct_answer_rate", "直接答复率"),
+    ("transferred", "紧急转办"),
 ]
-RATES = {"response_rate", "closure_rate", "on_time_rate", "satisfaction_rate", "rating_rate", "return_rate"}
+RATES = {"response_rate", "closure_rate", "on_time_rate", "satisfaction_rate", "rating_rate", "return_rate",
+         "direct_answer_rate"}
 CHANNEL_LABELS = {"telegram": "Telegram", "web": "网页", "phone": "电话", "demo": "演示", "cli": "命令行",
                   "wechat": "微信", "open311": "Open311", "email": "电子邮件", "letter": "信件", "visit": "来访"}
 

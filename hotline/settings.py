@@ -73,6 +73,7 @@ class TimeLimitsConfig(Strict):
     accept_days: float = Field(1, gt=0)
     answer_days: AnswerDays = AnswerDays()
     callback_days: float = Field(3, gt=0)
+    callback_attempts: int = Field(3, ge=1)  # 电话回访: unanswered calls before the ticket closes unrated
     max_extension_days: int = Field(10, ge=1)
 
 
@@ -232,6 +233,13 @@ class PublicationConfig(Strict):
     sensitive: list[SensitiveKindConfig] = []
 
 
+class PrivacyConfig(Strict):
+    """个人信息保护: how long a finished ticket keeps its personal data, and when the job runs."""
+
+    retention_days: int = Field(730, ge=30, le=3650)  # after 办结 (or 无效 / 并单); then anonymised
+    anonymise_hour: int = Field(2, ge=0, le=23)  # local hour of the nightly retention job
+
+
 class Person(Strict):
     name: str
     telegram_id: int | None = None
@@ -260,6 +268,17 @@ class DepartmentConfig(Strict):
         return value
 
 
+class KbConfig(Strict):
+    """The knowledge base (知识库): search and its calibration (docs/DESIGN.md, knowledge base)."""
+
+    enabled: bool = True                  # the bot answers consultations from it
+    encoder: Literal["e5", "use", "none"] = "e5"
+    threshold: float = Field(0.915, ge=0, le=2)  # fused score a confident answer reaches
+    margin: float = Field(0.01, ge=0, le=1)       # and its lead over the next entry
+    expiry_notice_days: int = Field(14, ge=1, le=365)
+    sample: str = "data/kb/sample.csv"    # imported on first start when the knowledge base is empty ("" = never)
+
+
 class HotlineConfig(Strict):
     city: City = City()
     calendar: CalendarConfig = CalendarConfig()
@@ -269,9 +288,12 @@ class HotlineConfig(Strict):
     bot: BotConfig = BotConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
     publication: PublicationConfig = PublicationConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
     web: WebConfig = WebConfig()
+    kb: KbConfig = KbConfig()
     dispatchers: list[Person] = []
     leaders: list[Person] = []
+    operators: list[Person] = []  # 话务员: take calls at /desk, make phone callbacks
     departments: list[DepartmentConfig] = Field(min_length=1)
 
     @model_validator(mode="after")

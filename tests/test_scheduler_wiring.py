@@ -20,7 +20,8 @@ from tests.factories import submit
 from tickets.delivery import deliver_pending
 from tickets.models import Notice
 
-JOB_IDS = {"sweep", "deliver", "digest", "weekly_report", "snapshot", "housekeeping", "challenger", "startup"}
+JOB_IDS = {"sweep", "deliver", "digest", "weekly_report", "snapshot", "anonymise", "housekeeping", "challenger", "kb_expiry",
+           "startup"}
 
 
 def stored_ids(app) -> list[str]:

@@ -43,6 +43,8 @@ def test_shipped_config_is_valid_and_has_the_departments_a_city_needs():
         (lambda d: d["nlu"].update(backend="gpt"), "nlu.backend: Input should be 'builtin', 'rasa' or 'keywords'"),
         (lambda d: d["scheduler"].update(weekly_report="monday 9am"), "scheduler.weekly_report: expected a weekday and a time"),
         (lambda d: d.pop("departments"), "departments: required key is missing"),
+        (lambda d: d["privacy"].update(retention_days=7), "privacy.retention_days: Input should be greater than or equal to 30"),
+        (lambda d: d["privacy"].update(retention_days="two years"), "privacy.retention_days: Input should be a valid integer"),
         (lambda d: d["departments"][2]["staff"][0].update(role="boss"), "departments.2.staff.0.role: Input should be 'staff' or 'head'"),
     ],
 )

@@ -10,10 +10,12 @@ retrained with `hotline nlu train --from-db`.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Column
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, col, select
 
+from tickets import personal_data
 from tickets.actors import Actor
 from tickets.models import Ticket
 from tickets.timeutil import UTCDateTime
@@ -46,3 +48,15 @@ def record_correction(
                         field=field, from_value=old, to_value=new, actor_kind=actor.kind, actor_id=actor.id, at=now)
     session.add(row)
     return row
+
+
+def export_corrections(session: Session, scope: personal_data.Scope) -> list[dict[str, Any]]:
+    if not scope.ticket_ids:
+        return []
+    query = select(NluCorrection).where(col(NluCorrection.ticket_id).in_(scope.ticket_ids)).order_by(col(NluCorrection.id))
+    return [{**row.model_dump(exclude={"at"}), "at": row.at.isoformat()} for row in session.exec(query).all()]
+
+
+# A correction holds labels only (type, department, topic); the text it teaches with is the ticket's,
+# which the ticket's eraser masks: the rows stay, so retraining keeps the lesson without the person.
+personal_data.register("nlu_corrections", export=export_corrections, erase=lambda session, scope: 0)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from tickets.masking_names import LOOKALIKES, RULE_SURNAMES, name_spans, plausible_name
+
 # 18-digit resident ID (last may be X), then 15-digit old IDs.
 _ID_CARD = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])|(?<!\d)\d{15}(?!\d)")
 # Bank cards written in groups of four (6222 0212 3456 7890 123); unbroken runs are long digits below.
@@ -19,7 +21,17 @@ _CARD_GROUPS = re.compile(r"(?<!\d)\d{4}(?:[ -]\d{4}){2,4}(?:[ -]\d{1,4})?(?!\d)
 # Mobile numbers (optionally +86), landlines with area code, and any other long digit run.
 _MOBILE = re.compile(r"(?:\+?86[- ]?)?(?<!\d)1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)0\d{2,3}[- ]?\d{7,8}(?!\d)")
-_LONG_DIGITS = re.compile(r"\d{7,}")
+# Any other long digit run, except a ticket number (20261123-0007), which names no one.
+_LONG_DIGITS = re.compile(r"(?<!\d)\d{7,}(?!\d)(?!-\d{4,}(?!\d))")
+# Digits in groups (139 1234 5678, 110101 19900307 4521) or an ID already starred in the middle
+# (110101 ******** 1234): masked when the groups hold 11 or more digits and stars.
+_GROUPED = re.compile(r"(?<![0-9A-Za-z*])[0-9*]+(?:[ \u3000]+[0-9*]+){1,5}[Xx]?(?![0-9A-Za-z*])")
+# A phone or ID read out in Chinese numerals (一三八…, 幺三九…, 壹叁捌…): seven or more in a row.
+_CHINESE_DIGITS = re.compile(r"[零〇一二三四五六七八九幺两壹贰叁肆伍陆柒捌玖][零〇一二三四五六七八九幺两壹贰叁肆伍陆柒捌玖\s\-]{5,}"
+                             r"[零〇一二三四五六七八九幺两壹贰叁肆伍陆柒捌玖]")
+# A room number without 室 after the building or unit (5号楼1单元302), and 8-2-1101 style addresses.
+_ROOM_AFTER_UNIT = re.compile(r"(单元|号楼|栋|幢)\s*\d{2,5}(?![\d年月日号点时分])")
+_DASHED_ADDRESS = re.compile(r"(?<![\d-])\d{1,3}-\d{1,3}-\d{2,5}(?![\d-])")  # not a date (2026-11-23)
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # An account after its label: 微信号wangjg1980, vx: abc_123, QQ 12345, 微博：小鱼儿, @某人.
 _ACCOUNT_LABEL = (r"(?<![A-Za-z])(微信号?|威信|薇信|[vV]信|[vV][xX]|[wW][xX]|weixin|wechat|WeChat|[qQ]{2}号?|扣扣|"
@@ -34,9 +46,7 @@ _PLATE = re.compile(r"([京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂�
 _HOUSE = re.compile(r"[0-9一二三四五六七八九十零〇百]+(?:-[0-9]+)*\s*(?:号楼|号院|栋|幢|单元|室|号|层|楼|房|户)")
 
 # -- names ---------------------------------------------------------------------------------------
-_SURNAMES = ("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶"
-             "阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
-             "付严韦施陶洪翟颜倪牛温季俞章鲁葛伍申尤毕聂焦柳邢岳齐")
+_SURNAMES = RULE_SURNAMES
 _NAME = r"[" + _SURNAMES + r"][\u4e00-\u9fa5]{1,2}?"
 # What may follow a name: punctuation, a mobile number (already starred: 联系王伟1****), the end, or a word
 # that says what the person did.
@@ -84,11 +94,14 @@ def _mask_names(text: str) -> str:
         start = match.start()
         if start > 0 and text[start - 1] + match.group(1) in _NOT_A_NAME:
             return match.group(0)
+        if match.group(0)[: -len(match.group(2))] in LOOKALIKES:  # 孙中山先生纪念馆
+            return match.group(0)
         return "某" + match.group(2)
 
     text = _SURNAME_TITLE.sub(surname_title, text)
-    text = _ROLE_NAME.sub(lambda m: m.group(1) + "某某", text)
-    return _INTRO_WEAK.sub(lambda m: m.group(0) if m.group(2)[:2] in _NOT_A_NAME else m.group(1) + "某某", text)
+    text = _ROLE_NAME.sub(lambda m: m.group(1) + "某某" if plausible_name(m.group(2)) else m.group(0), text)
+    return _INTRO_WEAK.sub(lambda m: m.group(1) + "某某"
+                           if plausible_name(m.group(2)) and m.group(2)[:2] not in _NOT_A_NAME else m.group(0), text)
 
 
 def mask_personal(text: str | None) -> str:
@@ -105,8 +118,35 @@ def mask_personal(text: str | None) -> str:
     masked = _HANDLE.sub("@***", masked)
     masked = _PLATE.sub(lambda m: m.group(1) + m.group(2) + "·*****", masked)
     masked = _LONG_DIGITS.sub(_stars, masked)
+    masked = _GROUPED.sub(_grouped, masked)
+    masked = _CHINESE_DIGITS.sub(_chinese_digits, masked)
+    masked = _DASHED_ADDRESS.sub(_stars, masked)
     masked = _HOUSE.sub(lambda m: "**" + _unit(m.group(0)), masked)
-    return _mask_names(masked)
+    masked = _ROOM_AFTER_UNIT.sub(lambda m: m.group(1) + "**", masked)
+    return _mask_tagged_names(_mask_names(masked))
+
+
+def _grouped(match: re.Match[str]) -> str:
+    found = match.group(0)
+    return re.sub(r"[0-9*Xx]", "*", found) if sum(c.isdigit() or c == "*" for c in found) >= 11 else found
+
+
+def _chinese_digits(match: re.Match[str]) -> str:
+    found = match.group(0)
+    return "*" * len(found) if sum(not c.isspace() and c != "-" for c in found) >= 7 else found
+
+
+def _mask_tagged_names(text: str) -> str:
+    spans = sorted(set(name_spans(text)))
+    if not spans:
+        return text
+    out, at = [], 0
+    for start, end in spans:
+        if start < at:
+            continue
+        out += [text[at:start], "某某"]
+        at = end
+    return "".join(out) + text[at:]
 
 
 def _unit(fragment: str) -> str:

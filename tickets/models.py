@@ -94,6 +94,7 @@ class Ticket(SQLModel, table=True):
     department_confidence: float | None = None
     needs_review: bool = False
     urgent: bool = False
+    confidential: bool = False  # 保密: the citizen's name and phone are hidden from the department
     contact_phone: str | None = Field(default=None, max_length=40)
     location: str | None = Field(default=None, max_length=200)
     state: str = Field(max_length=20, index=True)  # states.State
@@ -119,6 +120,8 @@ class Ticket(SQLModel, table=True):
     reopened_count: int = 0
     merged_into_id: int | None = Field(default=None, foreign_key="ticket.id")
     invalid_reason: str | None = None
+    # When the retention job or a citizen's erasure removed its personal data (tickets.privacy).
+    anonymised_at: datetime | None = _time()
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -206,3 +209,15 @@ class Notice(SQLModel, table=True):
     sent_at: datetime | None = _time()
     attempts: int = 0
     last_error: str | None = None
+
+
+class TicketAccess(SQLModel, table=True):
+    """One staff view of a ticket's page (who, when, which ticket, whether personal data was shown),
+    for the centre's leaders to read (个人信息保护法: access to personal data is recorded)."""
+
+    __tablename__ = "ticket_access"
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    staff_id: int = Field(foreign_key="staff.id", index=True)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    personal: bool = True  # False: the viewer saw the masked page (a leader)

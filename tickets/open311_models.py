@@ -6,10 +6,14 @@ makes intake idempotent, so the row is written before the ticket and needs no fo
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Column
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, col, select
 
+from tickets import personal_data
+from tickets.masking import mask_personal
+from tickets.models import Ticket
 from tickets.timeutil import UTCDateTime, utcnow
 
 
@@ -39,3 +43,34 @@ class Open311Request(SQLModel, table=True):
     account_id: str | None = Field(default=None, max_length=100)
     email: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+
+
+def _requests(session: Session, scope: personal_data.Scope) -> list[Open311Request]:
+    if not scope.ticket_ids:
+        return []
+    tokens = select(Ticket.external_message_id).where(col(Ticket.id).in_(scope.ticket_ids), Ticket.channel == "open311")
+    return list(session.exec(select(Open311Request).where(col(Open311Request.token).in_(tokens))).all())
+
+
+def export_requests(session: Session, scope: personal_data.Scope) -> list[dict[str, Any]]:
+    return [{**r.model_dump(exclude={"created_at"}), "created_at": r.created_at.isoformat()}
+            for r in _requests(session, scope)]
+
+
+def erase_requests(session: Session, scope: personal_data.Scope) -> int:
+    """The reporter's e-mail, device and account, the photo link and the exact point go; the address is
+    masked as the public reads it. The token (the request's public id) and the service stay."""
+    changed = 0
+    for request in _requests(session, scope):
+        if request.email is None and request.device_id is None and request.lat is None and request.media_url is None \
+                and request.account_id is None and request.address_string == mask_personal(request.address_string or None):
+            continue
+        request.email = request.device_id = request.account_id = request.media_url = None
+        request.lat = request.long = None
+        request.address_string = mask_personal(request.address_string) or None
+        session.add(request)
+        changed += 1
+    return changed
+
+
+personal_data.register("open311_requests", export=export_requests, erase=erase_requests)

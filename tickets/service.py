@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlmodel import Session, col, func, select
 
 from tickets import notices, transitions
 from tickets.actors import SYSTEM, Actor, citizen_actor
+from tickets.desk_service import DeskMixin
 from tickets.errors import InvalidInput, NotFound
 from tickets.intake import (
     CitizenRef,
@@ -47,7 +48,7 @@ class SubmitResult:
     created: bool
 
 
-class TicketService:
+class TicketService(DeskMixin):
     def __init__(
         self,
         engine: Engine,
@@ -145,6 +146,27 @@ class TicketService:
                 if attempt == 4:
                     raise
         raise RuntimeError("submission kept colliding; giving up")  # pragma: no cover
+
+    def answer_directly(self, submission: Submission, entry_id: int, now: datetime | None = None) -> SubmitResult:
+        """已解决: the citizen's consultation is recorded and closed as a direct answer (直接答复) with
+        the entry that answered it, in one unit of work, so no department ever sees it. The same
+        message again gives the same ticket."""
+        moment = self._now(now)
+        held = replace(submission, hold=True, to_dispatcher=False)
+        for _ in range(5):
+            try:
+                with self.unit_of_work() as session:
+                    existing = find_existing(session, held.channel, held.external_message_id)
+                    if existing is not None:
+                        return SubmitResult(existing, created=False)
+                    ticket = create_ticket(session, held, self.classifier, self.policy, moment,
+                                           set(self._active_departments(session)), self.max_text_chars)
+                    transitions.close_at_once(session, ticket, citizen_actor(ticket.citizen_id), moment,
+                                              CloseReason.direct_answer, entry_id=entry_id)
+                    return SubmitResult(ticket, created=True)
+            except IntegrityError:
+                continue
+        raise RuntimeError("direct answer kept colliding; giving up")  # pragma: no cover
 
     def _store_vector(self, ticket: Ticket, now: datetime) -> None:
         """The new ticket's vector for similar search, after the commit so that intake never waits on

@@ -23,6 +23,7 @@ from sqlmodel import Session, col
 
 from tickets import notices, transitions
 from tickets.actors import SYSTEM
+from tickets.masking import mask_personal
 from tickets.models import Department, Staff, Ticket
 from tickets.states import AWAITING_ANSWER, Role, State, TicketType
 from tickets.sweeps_outbox import (
@@ -241,7 +242,8 @@ def overdue_escalations(engine: Engine, policy: Policy, now: datetime, settings:
                 base = base_key("overdue", row.id, round_, level)
                 text = _overdue_text(row, policy, people, level, step)
                 people.add_heads(batch, base, "overdue", row, text)
-                batch.add(base, "overdue", "leaders", None, text, ticket_id=row.id)
+                # Leaders read tickets masked everywhere (tickets.views), in their Telegram 督办 too.
+                batch.add(base, "overdue", "leaders", None, mask_personal(text), ticket_id=row.id)
             created += _record(engine, batch)
         if lower < oldest:
             break

@@ -3,8 +3,11 @@
 Visibility is a domain rule, like the transitions: dispatchers and leaders see every ticket,
 department staff and heads only their own department's. A ticket that may not be seen raises
 PermissionDenied("view", …), exactly as a refused transition does. The citizen's phone is shown
-to the handling department and the dispatchers only; leaders read the text with personal data
-masked (tickets.masking), as the public does.
+to the handling department and the dispatchers only. Everyone else who may see the ticket (the
+leaders) reads a masked copy of everything on the page that a citizen or a department wrote: the
+text, the place, the answers, the rating comment and every event note go through
+tickets.masking.mask_personal, as the public's do, and attachments (photos, shared contacts and
+locations) are withheld. Every view of the page is recorded (TicketAccess) for the leaders.
 """
 
 from __future__ import annotations
@@ -21,13 +24,18 @@ from tickets import transitions
 from tickets.actors import Actor
 from tickets.errors import NotFound, PermissionDenied, TransitionNotAllowed
 from tickets.masking import mask_personal
-from tickets.models import Attachment, Citizen, Department, Reply, Staff, Ticket, TicketEvent
+from tickets.models import Attachment, Citizen, Department, Reply, Staff, Ticket, TicketAccess, TicketEvent
+from tickets.models_desk import CallbackAttempt, Contact, Supervision
 from tickets.states import AWAITING_ANSWER, ActorKind, Role, State
+from tickets.timeutil import utcnow
 
 QUEUE_LIMIT = 200
 # What the workbench offers, in the order its forms appear.
 WORKBENCH_ACTIONS = ("accept", "answer", "return", "request_extension", "assign", "reroute", "grant_extension",
-                     "refuse_extension", "close", "invalidate", "merge")
+                     "refuse_extension", "close", "invalidate", "merge", "retype", "mark_urgent", "supervise",
+                     "acknowledge_supervision", "callback")
+# The hotline centre's own people see every ticket: operators take repeat calls and phone citizens back.
+CENTRE_ROLES = (Role.dispatcher, Role.leader, Role.operator)
 
 
 def actor_of(staff: Staff) -> Actor:
@@ -36,15 +44,38 @@ def actor_of(staff: Staff) -> Actor:
 
 
 def may_view(staff: Staff, ticket: Ticket) -> bool:
-    if staff.role in (Role.dispatcher, Role.leader):
+    if staff.role in CENTRE_ROLES:
         return True
     return staff.department_code is not None and staff.department_code == ticket.department_code
 
 
 def sees_phone(staff: Staff, ticket: Ticket) -> bool:
-    return staff.role == Role.dispatcher or (
+    """Whether this person handles the ticket and so sees its personal data unmasked."""
+    return staff.role in (Role.dispatcher, Role.operator) or (
         staff.role in (Role.staff, Role.head) and staff.department_code == ticket.department_code
+        and not ticket.confidential  # 保密: the citizen asked that the department not see who they are
     )
+
+
+sees_personal_data = sees_phone
+
+
+def masked_ticket(ticket: Ticket) -> Ticket:
+    """A detached copy of the ticket with every free text masked and the contact fields removed."""
+    return Ticket(**{
+        **ticket.model_dump(),
+        "text": mask_personal(ticket.text), "summary": mask_personal(ticket.summary),
+        "location": mask_personal(ticket.location) or None, "rating_comment": mask_personal(ticket.rating_comment) or None,
+        "invalid_reason": mask_personal(ticket.invalid_reason) or None, "contact_phone": None, "entities": [],
+    })
+
+
+def masked_reply(reply: Reply) -> Reply:
+    return Reply(**{**reply.model_dump(), "text": mask_personal(reply.text)})
+
+
+def masked_event(event: TicketEvent) -> TicketEvent:
+    return TicketEvent(**{**event.model_dump(), "note": mask_personal(event.note) or None})
 
 
 def allowed_actions(ticket: Ticket, staff: Staff) -> frozenset[str]:
@@ -63,6 +94,8 @@ def allowed_actions(ticket: Ticket, staff: Staff) -> frozenset[str]:
         allowed.discard("request_extension")
     if ticket.extension_state != "requested":
         allowed -= {"grant_extension", "refuse_extension"}
+    if ticket.urgent:
+        allowed.discard("mark_urgent")
     return frozenset(allowed)
 
 
@@ -80,6 +113,16 @@ class Queue:
 
 
 @dataclass(frozen=True)
+class AccessRow:
+    at: datetime
+    number: str
+    staff_name: str
+    staff_role: str
+    department_code: str | None
+    personal: bool
+
+
+@dataclass(frozen=True)
 class TicketPage:
     ticket: Ticket
     text: str  # the citizen's text (masked for those who may not see personal data)
@@ -92,6 +135,18 @@ class TicketPage:
     candidates: list[tuple[str, float]]
     merged_into: str | None
     merged_from: list[str]
+    # The desk's rows (issue 14): repeat contacts, 督办 by hand, phone callbacks.
+    contacts: list[Contact] = field(default_factory=list)
+    supervisions: list[Supervision] = field(default_factory=list)
+    callbacks: list[CallbackAttempt] = field(default_factory=list)
+
+    @property
+    def contact_count(self) -> int:
+        return 1 + len(self.contacts)
+
+    @property
+    def pending_supervision(self) -> bool:
+        return any(s.acknowledged_at is None for s in self.supervisions)
 
 
 def candidates(ticket: Ticket, limit: int = 3) -> list[tuple[str, float]]:
@@ -116,10 +171,14 @@ class TicketViews:
                  .order_by(col(TicketEvent.id)))
         return {e.ticket_id: e.note for e in session.exec(query).all()}
 
-    def _queue(self, session: Session, query: Any, order: Sequence[Any], note_action: str | None = None) -> Queue:
+    def _queue(self, session: Session, query: Any, order: Sequence[Any], note_action: str | None = None,
+               masked: bool = False) -> Queue:
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
         rows = list(session.exec(query.order_by(*order).limit(QUEUE_LIMIT)).all())
         notes = self._latest_notes(session, rows, note_action) if note_action else {}
+        if masked:
+            rows = [masked_ticket(t) for t in rows]
+            notes = {k: mask_personal(v) or None for k, v in notes.items()}
         items = [QueueItem(t, notes.get(t.id or 0), candidates(t)) for t in rows]
         return Queue(items, int(total))
 
@@ -137,6 +196,13 @@ class TicketViews:
             return self._queue(session, query, [col(Ticket.urgent).desc(), col(Ticket.created_at), col(Ticket.id)],
                                "return")
 
+    def emergency_queue(self) -> Queue:
+        """Urgent tickets not yet with a department: the dispatchers' emergency queue (紧急队列)."""
+        with self._session() as session:
+            query = select(Ticket).where(col(Ticket.state).in_([State.new.value, State.returned.value]),
+                                         col(Ticket.urgent).is_(True))
+            return self._queue(session, query, [col(Ticket.created_at), col(Ticket.id)], "return")
+
     def extension_requests(self) -> Queue:
         with self._session() as session:
             query = select(Ticket).where(Ticket.extension_state == "requested",
@@ -149,12 +215,12 @@ class TicketViews:
             query = select(Ticket).where(Ticket.state == State.answered.value)
             return self._queue(session, query, [col(Ticket.answered_at), col(Ticket.id)])
 
-    def overdue(self, now: datetime) -> Queue:
-        """Every ticket past its answer deadline and still waiting for its department."""
+    def overdue(self, now: datetime, masked: bool = False) -> Queue:
+        """Every ticket past its answer deadline and still waiting for its department (masked: for leaders)."""
         with self._session() as session:
             query = select(Ticket).where(col(Ticket.state).in_([s.value for s in AWAITING_ANSWER]),
                                          col(Ticket.answer_due) < now)
-            return self._queue(session, query, [col(Ticket.answer_due), col(Ticket.id)])
+            return self._queue(session, query, [col(Ticket.answer_due), col(Ticket.id)], masked=masked)
 
     def open_counts(self) -> list[tuple[str, str, dict[str, int]]]:
         """Open tickets per department and state: (code, name, {state: count}), busiest first."""
@@ -176,12 +242,14 @@ class TicketViews:
             return []
         with self._session() as session:
             query = select(Ticket).where(col(Ticket.number).contains(needle))
-            if staff.role not in (Role.dispatcher, Role.leader):
+            if staff.role not in CENTRE_ROLES:
                 query = query.where(Ticket.department_code == (staff.department_code or ""))
-            return list(session.exec(query.order_by(col(Ticket.id).desc()).limit(limit)).all())
+            found = list(session.exec(query.order_by(col(Ticket.id).desc()).limit(limit)).all())
+        return [t if sees_personal_data(staff, t) else masked_ticket(t) for t in found]
 
-    def page(self, number: str, staff: Staff) -> TicketPage:
-        """One ticket as this person may see it; PermissionDenied for another department's ticket."""
+    def page(self, number: str, staff: Staff, now: datetime | None = None) -> TicketPage:
+        """One ticket as this person may see it (masked unless they handle it), the view recorded;
+        PermissionDenied for another department's ticket."""
         with self._session() as session:
             ticket = session.exec(select(Ticket).where(Ticket.number == number.strip())).first()
             if ticket is None:
@@ -199,13 +267,25 @@ class TicketViews:
             names = {s.id: s.name for s in session.exec(select(Staff).where(col(Staff.id).in_(ids))).all()} if ids else {}
             into = session.get(Ticket, ticket.merged_into_id) if ticket.merged_into_id else None
             merged_from = list(session.exec(select(Ticket.number).where(Ticket.merged_into_id == ticket.id)).all())
+            contacts = list(session.exec(select(Contact).where(Contact.ticket_id == ticket.id).order_by(col(Contact.id))).all())
+            supervisions = list(session.exec(select(Supervision).where(Supervision.ticket_id == ticket.id)
+                                             .order_by(col(Supervision.id))).all())
+            callbacks = list(session.exec(select(CallbackAttempt).where(CallbackAttempt.ticket_id == ticket.id)
+                                          .order_by(col(CallbackAttempt.id))).all())
             phone = None
-            if sees_phone(staff, ticket):
+            personal = sees_personal_data(staff, ticket)
+            if personal:
                 citizen = session.get(Citizen, ticket.citizen_id)
                 phone = ticket.contact_phone or (citizen.phone if citizen else None)
+            assert ticket.id is not None and staff.id is not None
+            session.add(TicketAccess(ticket_id=ticket.id, staff_id=staff.id, at=now or utcnow(), personal=personal))
+            session.commit()
+        if not personal:
+            ticket = masked_ticket(ticket)
+            events, replies, attachments = [masked_event(e) for e in events], [masked_reply(r) for r in replies], []
         return TicketPage(
             ticket=ticket,
-            text=ticket.text if sees_phone(staff, ticket) else mask_personal(ticket.text),
+            text=ticket.text,
             phone=phone,
             events=events,
             replies=replies,
@@ -215,7 +295,25 @@ class TicketViews:
             candidates=candidates(ticket),
             merged_into=into.number if into else None,
             merged_from=merged_from,
+            contacts=contacts,
+            supervisions=supervisions,
+            callbacks=callbacks,
         )
+
+    def access_log(self, staff: Staff, number: str = "", limit: int = 200) -> list[AccessRow]:
+        """Who viewed which ticket's page and when, newest first (the centre's leaders only)."""
+        if staff.role != Role.leader:
+            raise PermissionDenied("view", number or "access log", "only the centre's leaders read the access log")
+        with self._session() as session:
+            query = (select(TicketAccess, Ticket.number, Staff)
+                     .join(Ticket, col(Ticket.id) == TicketAccess.ticket_id)
+                     .join(Staff, col(Staff.id) == TicketAccess.staff_id))
+            if number.strip():
+                query = query.where(Ticket.number == number.strip())
+            rows = session.exec(query.order_by(col(TicketAccess.at).desc(), col(TicketAccess.id).desc())
+                                .limit(limit)).all()
+            return [AccessRow(access.at, ticket_number, person.name, person.role, person.department_code,
+                              access.personal) for access, ticket_number, person in rows]
 
     def attachment(self, attachment_id: int, staff: Staff) -> Attachment:
         """An attachment, if its ticket may be seen by this person."""
@@ -224,6 +322,6 @@ class TicketViews:
             ticket = session.get(Ticket, found.ticket_id) if found else None
             if found is None or ticket is None:
                 raise NotFound(f"no attachment {attachment_id}")
-            if not may_view(staff, ticket):
-                raise PermissionDenied("view", ticket.number, "another department's attachment")
+            if not sees_personal_data(staff, ticket):  # leaders read the masked page: no photos or contacts
+                raise PermissionDenied("view", ticket.number, "an attachment is seen only by those handling the ticket")
             return found

@@ -27,6 +27,7 @@ _MISSING = [
     (re.compile(r"no active staff member with id (\d+)"), "没有在职的工作人员 #{0}（见 hotline staff list）。"),
     (re.compile(r"no staff member with username '([^']*)'"), "没有登录名为“{0}”的工作人员。"),
     (re.compile(r"no API key named '([^']*)'"), "没有名为“{0}”的 API 密钥（见 hotline apikey list）。"),
+    (re.compile(r"no citizen '?([^' ]*)'?"), "没有找到群众“{0}”：请给出群众的 id，或 渠道:账号（如 telegram:123456、web:会话号）。"),
 ]
 
 

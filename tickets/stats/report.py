@@ -13,11 +13,14 @@ import numpy as np
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
+from tickets.masking import mask_personal
 from tickets.models import Department
 from tickets.states import TicketType
 from tickets.stats.daily import GroupKey, OverdueTicket, WindowStats, compute_window, overdue_at
+from tickets.stats.desk import desk_figures
 from tickets.stats.figures import Counts
 from tickets.stats.hot import HotIssue, group_issues, merge_by_meaning, vocabulary
+from tickets.stats.kb import kb_figures
 from tickets.stats.models import StatsDay, StatsDelta, StatsHot, StatsIntake, StatsOverdue
 from tickets.stats.periods import Period
 from tickets.timelimits import Policy
@@ -178,7 +181,8 @@ def build_report(
     return {
         "period": period.as_dict(),
         "as_of": current.as_of.isoformat() if current.as_of else None,
-        "city": {**city.figures(), "previous": p_city.figures()},
+        "city": {**city.figures(), **desk_figures(engine, policy, period, now),
+                 "previous": {**p_city.figures(), **desk_figures(engine, policy, period.previous(), now)}},
         "departments": rows,
         "types": [{"type": t.value, **types[t.value].figures(), "previous": p_types[t.value].figures()}
                   for t in TicketType],
@@ -186,10 +190,12 @@ def build_report(
         "overdue": [{"number": o.number, "department": o.department_code,
                      "department_name": names.get(o.department_code, o.department_code), "type": o.type,
                      "days_overdue": o.days_overdue} for o in current.overdue],
-        "hot_issues": [{"label": h.label, "count": h.count, "example": h.example, "numbers": h.numbers,
-                        "department": h.department_code,
-                        "places": [{"place": place, "count": count} for place, count in h.places],
-                        "related": h.related}
+        # Masked again here, not only when the day was snapshotted: a snapshot taken before the
+        # masking learned something must not publish it on the dashboard and in every export.
+        "hot_issues": [{"label": mask_personal(h.label), "count": h.count, "example": mask_personal(h.example),
+                        "numbers": h.numbers, "department": h.department_code,
+                        "places": [{"place": mask_personal(place), "count": count} for place, count in h.places],
+                        "related": [mask_personal(label) for label in h.related]}
                        for h in hot[:HOT_ISSUES] if h.count >= 2],
         "hours": [{"hour": hour, "count": sum(c for (h, _), c in current.intake.items() if h == hour)}
                   for hour in range(24)],
@@ -197,6 +203,8 @@ def build_report(
             {ch: sum(c for (_, c2), c in current.intake.items() if c2 == ch) for ch in
              {c2 for _, c2 in current.intake}}).most_common()],
         "source": {"snapshot_days": current.from_snapshots, "live_days": current.live_days},
+        "kb": kb_figures(engine, policy.calendar.start_of(period.first),
+                         min(policy.calendar.start_of(period.last + timedelta(days=1)), now)),
     }
 
 
