@@ -7,15 +7,16 @@ notices the change calls for (in the same transaction) and commits.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from tickets import notices, transitions
 from tickets.actors import SYSTEM, Actor, citizen_actor
@@ -31,7 +32,7 @@ from tickets.intake import (
 from tickets.models import Citizen, Department, Notice, Reply, Staff, Ticket, TicketEvent
 from tickets.outbox import enqueue
 from tickets.routing import Classifier
-from tickets.similar import Embedder, SimilarSettings, SimilarTicket, rank, store_vector
+from tickets.similar import Embedder, SimilarSettings, SimilarTicket, rank, store_vector, vectors_for
 from tickets.states import ActorKind, CloseReason, Rating, Role, State
 from tickets.text import MAX_TEXT_CHARS
 from tickets.timelimits import Policy
@@ -395,6 +396,16 @@ class TicketService(DeskMixin):
             if not query:
                 raise InvalidInput("the text to compare is empty")
             return rank(session, query, self.embedder, self.similar_settings, moment, limit, days, exclude)
+
+    def vectors(self, numbers: Sequence[str]) -> dict[str, np.ndarray]:
+        """The sentence vectors of these tickets by number (computed and stored where missing); empty
+        without an encoder."""
+        if self.embedder is None or not numbers:
+            return {}
+        with self.unit_of_work() as session:
+            found = list(session.exec(select(Ticket).where(col(Ticket.number).in_(list(dict.fromkeys(numbers))))).all())
+            rows = vectors_for(session, found, self.embedder, self.clock())
+            return {t.number: rows[i] for i, t in enumerate(found)}
 
     def filed(self, channel: str, external_message_id: str) -> Ticket | None:
         """The ticket a message was filed as, if any (a channel whose answer was lost asks)."""
