@@ -7,8 +7,8 @@ notices the change calls for (in the same transaction) and commits.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -37,6 +37,7 @@ from tickets.states import ActorKind, CloseReason, Rating, Role, State
 from tickets.text import MAX_TEXT_CHARS
 from tickets.timelimits import Policy
 from tickets.timeutil import ensure_aware, utcnow
+from tickets.uow import unit_of_work
 
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
@@ -69,15 +70,8 @@ class TicketService(DeskMixin):
         self._department_names: dict[str, str] = {}
 
     # -- infrastructure -------------------------------------------------------------------
-    @contextmanager
-    def unit_of_work(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+    def unit_of_work(self) -> AbstractContextManager[Session]:
+        return unit_of_work(self.engine)
 
     def _now(self, now: datetime | None) -> datetime:
         return ensure_aware(now) if now is not None else self.clock()
