@@ -16,6 +16,7 @@ from typing import Any
 from hotline.bootstrap import App
 from tickets.states import RATING_LABELS_ZH, STATE_LABELS_ZH, TYPE_LABELS_ZH, Rating, State, TicketType
 from tickets.stats import Period, Ranking, build_report, city_trend, iso_week, last_complete_week
+from tickets.stats.report import HotMeaning
 
 FORMATS = ("table", "json", "csv", "xlsx", "md")
 TREND_WEEKS = 12
@@ -67,7 +68,15 @@ def issue_words(app: App) -> list[str]:
 
 
 def report_for(app: App, period: Period, now: datetime | None = None) -> dict[str, Any]:
-    return build_report(app.engine, app.policy, period, now or app.now(), ranking(app), issue_words(app))
+    return build_report(app.engine, app.policy, period, now or app.now(), ranking(app), issue_words(app), hot_meaning(app))
+
+
+def hot_meaning(app: App) -> HotMeaning | None:
+    """Hot issues merged by the tickets' vectors when an encoder is configured (nlu.similar.hot_threshold)."""
+    if app.embedder is None:
+        return None
+    thresholds = {str(k): v for k, v in app.config.nlu.similar.hot_threshold.items()}
+    return HotMeaning(app.tickets.vectors, thresholds[app.embedder.name])
 
 
 def default_week(app: App, now: datetime | None = None) -> Period:

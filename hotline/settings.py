@@ -120,6 +120,8 @@ class SimilarConfig(Strict):
     # Cosine at or above which a candidate is flagged a duplicate, per encoder (`none`: the lexical
     # fallback). Calibrated on tests/data/paraphrases.yml: each encoder's scores live on their own scale.
     duplicate_threshold: dict[EncoderName, float] = {"use": 0.62, "e5": 0.93, "none": 0.19}
+    # Hot issues: two groups whose tickets' mean vectors are at least this close are one issue.
+    hot_threshold: dict[Literal["use", "e5"], float] = {"use": 0.55, "e5": 0.935}
 
 
 class NluConfig(Strict):
@@ -127,7 +129,9 @@ class NluConfig(Strict):
     # The sentence encoder for similar search and the classifier's meaning features (nlu/encoder.py);
     # where its package cannot be imported the hotline runs as `none`, with one warning.
     encoder: EncoderName = "use"
-    encoder_threads: int = Field(2, ge=1, le=64)
+    # 1: measured on a loaded 2-core host, USE with 2 threads was 6-17x slower than with 1 (it spins
+    # while waiting); the server runs many requests side by side anyway.
+    encoder_threads: int = Field(1, ge=1, le=64)
     similar: SimilarConfig = SimilarConfig()
     rasa_url: str = "http://127.0.0.1:5005"
     type_threshold: float = Field(0.45, ge=0, le=1)

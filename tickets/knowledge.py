@@ -7,8 +7,8 @@ today) and who may change what.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -25,6 +25,7 @@ from tickets.outbox import enqueue
 from tickets.states import Role, TicketType
 from tickets.text import normalise
 from tickets.timeutil import utcnow
+from tickets.uow import unit_of_work
 
 MAX_QUESTION_CHARS = 500
 MAX_ANSWER_CHARS = 5000
@@ -121,15 +122,8 @@ class KnowledgeBase:
         self.clock = clock
         self.local_day = local_day or (lambda moment: moment.date())
 
-    @contextmanager
-    def unit_of_work(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+    def unit_of_work(self) -> AbstractContextManager[Session]:
+        return unit_of_work(self.engine)
 
     # -- who ----------------------------------------------------------------------------------
     def _staff(self, session: Session, staff_id: int) -> Staff:

@@ -7,15 +7,16 @@ notices the change calls for (in the same transaction) and commits.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from tickets import notices, transitions
 from tickets.actors import SYSTEM, Actor, citizen_actor
@@ -31,11 +32,12 @@ from tickets.intake import (
 from tickets.models import Citizen, Department, Notice, Reply, Staff, Ticket, TicketEvent
 from tickets.outbox import enqueue
 from tickets.routing import Classifier
-from tickets.similar import Embedder, SimilarSettings, SimilarTicket, rank, store_vector
+from tickets.similar import Embedder, SimilarSettings, SimilarTicket, rank, store_vector, vectors_for
 from tickets.states import ActorKind, CloseReason, Rating, Role, State
 from tickets.text import MAX_TEXT_CHARS
 from tickets.timelimits import Policy
 from tickets.timeutil import ensure_aware, utcnow
+from tickets.uow import unit_of_work
 
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
@@ -68,15 +70,8 @@ class TicketService(DeskMixin):
         self._department_names: dict[str, str] = {}
 
     # -- infrastructure -------------------------------------------------------------------
-    @contextmanager
-    def unit_of_work(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+    def unit_of_work(self) -> AbstractContextManager[Session]:
+        return unit_of_work(self.engine)
 
     def _now(self, now: datetime | None) -> datetime:
         return ensure_aware(now) if now is not None else self.clock()
@@ -398,6 +393,16 @@ class TicketService(DeskMixin):
             if not query:
                 raise InvalidInput("the text to compare is empty")
             return rank(session, query, self.embedder, self.similar_settings, moment, limit, days, exclude)
+
+    def vectors(self, numbers: Sequence[str]) -> dict[str, np.ndarray]:
+        """The sentence vectors of these tickets by number (computed and stored where missing); empty
+        without an encoder."""
+        if self.embedder is None or not numbers:
+            return {}
+        with self.unit_of_work() as session:
+            found = list(session.exec(select(Ticket).where(col(Ticket.number).in_(list(dict.fromkeys(numbers))))).all())
+            rows = vectors_for(session, found, self.embedder, self.clock())
+            return {t.number: rows[i] for i, t in enumerate(found)}
 
     def filed(self, channel: str, external_message_id: str) -> Ticket | None:
         """The ticket a message was filed as, if any (a channel whose answer was lost asks)."""

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-07 16:20:10.188965
+Create Date: 2026-12-07 16:25:32.736609
 """
 from __future__ import annotations
 
