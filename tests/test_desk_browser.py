@@ -168,8 +168,9 @@ def test_operator_answers_a_consultation_from_the_knowledge_base(served: str, ho
         page.keyboard.type("13800001111")
         page.keyboard.press("Tab")
         page.keyboard.type(COMPLAINT)
-        sync_api.expect(page.locator("#topic")).not_to_have_text("—")
-        assert page.input_value("#type") == "complaint" and page.locator("#kb .kb-entry").count() == 0
+        sync_api.expect(page.locator("#type")).to_have_value("complaint")
+        sync_api.expect(page.locator("#kb")).to_contain_text("仅咨询显示知识库答复")
+        assert page.locator("#kb .kb-entry").count() == 0
         browser.close()
     ticket = app.tickets.get(number)
     assert (ticket.state, ticket.close_reason, ticket.kb_entry_id, ticket.channel, ticket.contact_phone) == (

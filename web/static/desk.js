@@ -12,6 +12,7 @@
   let candidates = [];
   let joinable = [];
   let answers = [];
+  let suggestions = 0;
   let timers = {};
 
   function newId() { return Date.now().toString(36) + Math.random().toString(36).slice(2, 8); }
@@ -127,7 +128,12 @@
     $("suggest-state").textContent = "分析中…";
     const data = { text };
     if (typeTouched) data.type = $("type").value;
-    post("/desk/suggest", data).then((s) => { applySuggestion(s); if (!s.empty && !s.error) showAnswers(s.kb); });
+    const asked = ++suggestions;  // an answer to older text (or an earlier call) must not overwrite a newer one
+    post("/desk/suggest", data).then((s) => {
+      if (asked !== suggestions) return;
+      applySuggestion(s);
+      if (!s.empty && !s.error) showAnswers(s.kb);
+    });
   }
 
   function chooseType(i) {
@@ -200,6 +206,8 @@
     candidates = [];
     joinable = [];
     answers = [];
+    suggestions += 1;
+    clearTimeout(timers.text);
     $("phone").focus();
   }
 
