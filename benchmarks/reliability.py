@@ -1,13 +1,13 @@
 """Acknowledged web-chat tickets lost or doubled while the server is killed and connections drop.
 
-    .venv/bin/python benchmarks/reliability.py [--citizens 300] [--seconds 45] [--postgres URL]
+    .venv/bin/python benchmarks/reliability.py [--citizens 120] [--seconds 90] [--postgres URL]
 
 A real `hotline serve` runs on 127.0.0.1 (a fresh SQLite file; then a fresh PostgreSQL database when
 --postgres or TEST_POSTGRES_URL is given). Client threads play citizens: each opens the chat, writes
 one complaint, answers the questions (跳过) and presses 提交, retrying as a person would (reload the
 page and press what is live; write again if nothing was taken). Meanwhile the server is killed with
-SIGKILL at random moments and restarted, and on PostgreSQL the server's connections are terminated
-(pg_terminate_backend). A citizen is acknowledged when a reply showed them a ticket number. At the end:
+SIGKILL after every 15-30 acknowledged tickets, at a random moment, and restarted, and on PostgreSQL
+the server's connections are terminated (pg_terminate_backend) every 1.5-3 s. A citizen is acknowledged when a reply showed them a ticket number. At the end:
 lost = acknowledged numbers with no ticket; duplicates = tickets beyond the first of one citizen.
 Bounded by --citizens and --seconds; loopback only.
 """
@@ -56,6 +56,7 @@ class Tally:
     acknowledged: dict[str, str] = field(default_factory=dict)  # citizen cookie -> number shown
     gave_up: int = 0
     errors: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)  # why requests failed: "unreachable", "500", …
     kills: int = 0
     terminations: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -108,16 +109,24 @@ def buttons(reply: dict[str, Any]) -> list[str]:
 class Citizen:
     """One browser. `file()` returns the number shown, or None when it gave up."""
 
-    def __init__(self, base: str, complaint: str) -> None:
-        self.base, self.complaint = base, complaint
+    def __init__(self, base: str, complaint: str, tally: Tally) -> None:
+        self.base, self.complaint, self.tally = base, complaint, tally
         self.http = httpx.Client(base_url=base, timeout=10)
 
     def call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any] | None:
         try:
             response = self.http.request(method, path, **kwargs)
+        except httpx.TimeoutException:
+            why = "timeout"
         except httpx.HTTPError:
-            return None
-        return response.json() if response.status_code == 200 else None  # type: ignore[no-any-return]
+            why = "unreachable"
+        else:
+            if response.status_code == 200:
+                return response.json()  # type: ignore[no-any-return]
+            why = str(response.status_code)
+        with self.tally.lock:
+            self.tally.statuses[why] = self.tally.statuses.get(why, 0) + 1
+        return None
 
     def event(self, **body: Any) -> dict[str, Any] | None:
         return self.call("POST", "/chat/api/events", json={"id": uuid.uuid4().hex[:12], **body})
@@ -140,14 +149,15 @@ class Citizen:
             for message in restored["messages"]:
                 if message["from"] == "bot" and (found := NUMBER.search(message["text"])):
                     return found.group(1)
-            live = [data for m in restored["messages"] for data in buttons(m)]
+            pressed_on = {data: m["id"] for m in restored["messages"] for data in buttons(m)}
+            live = list(pressed_on)
             step = next((d for d in live if d.startswith("c:submit:")), None) or \
                 next((d for d in live if d.startswith("c:skip:")), None)
             if step is None and not written:
                 answer = self.event(kind="text", text=self.complaint)
                 written = answer is not None
             elif step is not None:
-                answer = self.event(kind="button", data=step)
+                answer = self.event(kind="button", data=step, message=pressed_on.get(step, ""))
             else:  # written, nothing live: the text was taken as a draft's addition or lost; write again
                 answer = self.event(kind="text", text=self.complaint)
             if answer is None:
@@ -162,22 +172,25 @@ class Citizen:
 
 def chaos(server: Server, admin_url: str | None, database: str | None, stop: threading.Event, tally: Tally,
           seed: int) -> None:
-    """Kill the server every few seconds (restarting it), and on PostgreSQL drop its connections more often."""
+    """Kill the server after every 15-30 acknowledged tickets, at a random moment (so the count of kills
+    does not depend on how fast a loaded machine is), restarting it; on PostgreSQL also drop its
+    connections every 1.5-3 s."""
     rng = random.Random(seed)
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT") if admin_url else None
-    next_kill = time.monotonic() + rng.uniform(4, 8)
-    while not stop.wait(rng.uniform(1.5, 3)):
+    next_kill = rng.randint(15, 30)
+    while not stop.wait(rng.uniform(0.2, 0.6) if admin is None else rng.uniform(1.5, 3)):
         if admin is not None:
             with admin.connect() as connection:
                 dropped = connection.execute(text(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                     "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": database}).scalar_one()
             tally.terminations += int(dropped)
-        if time.monotonic() >= next_kill:
+        if len(tally.acknowledged) >= next_kill:
+            time.sleep(rng.uniform(0, 0.5))
             server.kill()
             tally.kills += 1
             server.start()
-            next_kill = time.monotonic() + rng.uniform(6, 12)
+            next_kill = len(tally.acknowledged) + rng.randint(15, 30)
     if admin is not None:
         admin.dispose()
 
@@ -217,7 +230,7 @@ def run(label: str, database_url: str, home: Path, citizens: int, seconds: float
                 if not queue or time.monotonic() >= deadline:
                     return
                 n = queue.pop()
-            citizen = Citizen(f"http://127.0.0.1:{server.port}", COMPLAINTS[n % len(COMPLAINTS)] + f"（第{n}号）")
+            citizen = Citizen(f"http://127.0.0.1:{server.port}", COMPLAINTS[n % len(COMPLAINTS)] + f"（第{n}号）", tally)
             number = citizen.file(deadline, tally)
             with tally.lock:
                 if number is None:
@@ -240,14 +253,14 @@ def run(label: str, database_url: str, home: Path, citizens: int, seconds: float
     tickets, lost, duplicates = count_tickets(database_url, tally.acknowledged)
     print(f"{label:10s} {len(tally.acknowledged)} acknowledged of {citizens} citizens in {elapsed:.0f} s "
           f"({tally.gave_up} gave up or ran out of time); {tally.kills} kill -9, {tally.terminations} connections "
-          f"terminated, {tally.errors} failed requests retried; tickets {tickets}: "
+          f"terminated, {tally.errors} failed requests retried ({', '.join(f'{k} {v}' for k, v in sorted(tally.statuses.items()))}); tickets {tickets}: "
           f"LOST {lost}, DUPLICATES {duplicates}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--citizens", type=int, default=300)
-    parser.add_argument("--seconds", type=float, default=45, help="per database, at most")
+    parser.add_argument("--citizens", type=int, default=120)
+    parser.add_argument("--seconds", type=float, default=90, help="per database, at most")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--postgres", default=os.environ.get("TEST_POSTGRES_URL"))
     args = parser.parse_args()

@@ -24,7 +24,8 @@ import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from bot import texts
+from bot import contact_details as details
+from bot import kb_answer, texts
 from bot.choices import TYPED_CHANNELS
 from bot.desk import Desk, WeeklyReport
 from bot.events import Buttons, Event, Outcome, Reply
@@ -295,6 +296,8 @@ class Conversation:
             return Outcome.say(texts.EMPTY)
         draft = state.get("draft")
         if draft is not None and state.get("step") == CONFIRM:
+            if details.take_phone(draft, text):
+                return Outcome([Reply("已记录联系电话。"), self.card(draft)])
             if not has_words(text):
                 return Outcome.say(texts.ADD_WORDS)
             if len(draft["text"]) + len(text) + 1 > limit:
@@ -329,7 +332,12 @@ class Conversation:
         state["draft"] = draft
         if prediction.urgent:
             return await self.submit_urgent(event, state)
-        return self.next_question(state)
+        await details.remember_known_phone(self.app, event, state, draft)
+        ticket = await details.open_ticket_to_join(self.app, event, state, text)
+        if ticket is not None:
+            state["step"] = CONFIRM
+            return details.join_question(draft, ticket)
+        return await kb_answer.offer(self, state) or self.next_question(state)
 
     async def insist(self, event: Event, state: dict[str, Any], token: str) -> Outcome:
         """"Submit anyway" under the request to write in Chinese: the kept message becomes a draft."""
@@ -446,10 +454,12 @@ class Conversation:
             f"承办单位：{department or '待派单员分派'}",
             f"摘要：{draft['summary']}",
             f"地点：{draft['place'] or '未提供'}",
-            f"联系电话：{draft['phone'] or '未提供'}",
+            f"联系电话：{draft['phone'] or draft.get('known_phone') or '未提供'}" + details.phone_hint(draft),
         ]
         if draft["photos"]:
             lines.append(f"照片：{len(draft['photos'])} 张")
+        if draft.get("confidential"):
+            lines.append(details.SECRET_ON)
         # A channel without buttons lists the typed choices (回复「1」提交) right after this line.
         typed = draft.get("channel") in TYPED_CHANNELS
         lines.append("如需补充，直接发送文字即可。" if typed else "确认无误请点“提交”；也可以继续发送文字补充。")
@@ -457,7 +467,10 @@ class Conversation:
         buttons: Buttons = [
             [{"text": "提交", "data": f"c:submit:{d}"}],
             [{"text": "改类型", "data": f"c:types:{d}"}, {"text": "改部门", "data": f"c:depts:{d}"}],
-            [{"text": "取消", "data": f"c:cancel:{d}"}],
+            # 保密 is a button of channels that have buttons; typed channels keep their short list.
+            ([] if draft.get("channel") in TYPED_CHANNELS else
+             [{"text": "取消保密" if draft.get("confidential") else "保密", "data": f"c:secret:{d}"}])
+            + [{"text": "取消", "data": f"c:cancel:{d}"}],
         ]
         return Reply("\n".join(lines), buttons, edit=edit)
 
@@ -478,6 +491,8 @@ class Conversation:
             return await self.followup.status_of(event, state, staff, parts[1])
         if parts[0] == "insist" and len(parts) == 2:
             return await self.insist(event, state, parts[1])
+        if parts[0] == "kb" and len(parts) == 3:
+            return await kb_answer.on_button(self, event, state, parts)
         outcome = await self.desk.on_button(event, state, staff, parts)
         return outcome if outcome is not None else Outcome.refuse("这个按钮已失效。")
 
@@ -492,6 +507,18 @@ class Conversation:
             return Outcome([Reply(texts.STALE, edit=True)], toast=texts.STALE)
         if action == "submit":
             return await self.submit(event, state)
+        if action == "join":
+            joined = await details.join(self.app, event, state, draft, arg)
+            if joined is not None:
+                return joined
+            outcome = self.next_question(state)
+            outcome.replies.insert(0, Reply(details.CLOSED_MEANWHILE.format(number=arg), edit=True))
+            return outcome
+        if action == "new":
+            return self.next_question(state)
+        if action == "secret":
+            draft["confidential"] = not draft.get("confidential")
+            return Outcome([self.card(draft, edit=True)], toast="已设为保密" if draft["confidential"] else "已取消保密")
         if action == "cancel":
             state.pop("draft", None)
             state["step"] = IDLE
@@ -543,6 +570,8 @@ class Conversation:
             phone=draft["phone"],
             location=draft["place"],
             attachments=[("photo", ref) for ref in draft["photos"] if ref],
+            kb_offered=draft.get("kb_offered"),
+            confidential=bool(draft.get("confidential")),
         )
 
     async def submit(self, event: Event, state: dict[str, Any]) -> Outcome:
@@ -601,6 +630,8 @@ class Conversation:
                 ok = ok and (parts[1] != "skip" or step in (ASK_PLACE, ASK_PHONE))
             elif parts[0] == "status":
                 ok = True
+            elif parts[0] == "kb":
+                ok = kb_answer.is_live(parts, state)
             elif parts[0] == "insist" and len(parts) == 2:
                 ok = (state.get("foreign") or {}).get("id") == parts[1]
             elif parts[0] == "noreason" and len(parts) == 2:

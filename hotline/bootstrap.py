@@ -9,13 +9,16 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from hotline.db import make_engine, upgrade
-from hotline.settings import HotlineConfig, Settings, load_settings
+from hotline.settings import PROJECT_ROOT, HotlineConfig, Settings, load_settings
 from tickets.delivery import Notifier
+from tickets.knowledge import KnowledgeBase
 from tickets.models import Department, Staff
 from tickets.routing import Classifier, DepartmentKeywords, KeywordRouter
 from tickets.service import Clock, TicketService
@@ -23,6 +26,9 @@ from tickets.similar import Embedder, SimilarSettings
 from tickets.timelimits import Policy, TimeLimits
 from tickets.timeutil import utcnow
 from tickets.workcalendar import WorkCalendar
+
+if TYPE_CHECKING:
+    from hotline.kb_search import KbSearch
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +50,8 @@ def build_policy(config: HotlineConfig) -> Policy:
             accept_days=limits.accept_days,
             answer_days=limits.answer_days.model_dump(),
             callback_days=limits.callback_days,
+            callback_after_hours=config.scheduler.callback_after_hours,
+            callback_attempts=limits.callback_attempts,
             max_extension_days=limits.max_extension_days,
             department_answer_days={code: o for code, o in overrides.items() if o},
         ),
@@ -74,6 +82,7 @@ def sync_directory(engine: Engine, config: HotlineConfig) -> None:
             people += [(p.name, p.role, d.code, p.telegram_id, p.username) for p in d.staff]
         people += [(p.name, "dispatcher", None, p.telegram_id, p.username) for p in config.dispatchers]
         people += [(p.name, "leader", None, p.telegram_id, p.username) for p in config.leaders]
+        people += [(p.name, "operator", None, p.telegram_id, p.username) for p in config.operators]
         for name, role, code, telegram_id, username in people:
             staff = session.exec(
                 select(Staff).where(Staff.name == name, Staff.from_config == True)  # noqa: E712
@@ -133,8 +142,35 @@ class App:
         return build_notifier(self.tickets, self.engine, self.config, env.home, env.telegram_token,
                               env.telegram_api_base_url, env.wechat)
 
+    @cached_property
+    def kb(self) -> KnowledgeBase:
+        return KnowledgeBase(self.engine, clock=self.clock, local_day=self.policy.calendar.local_day)
+
+    @cached_property
+    def kb_search(self) -> KbSearch:
+        from hotline.kb_search import KbSearch
+        from nlu.retrieval import Calibration
+
+        kb = self.config.kb
+        return KbSearch(self.kb, kb.encoder, Calibration(threshold=kb.threshold, margin=kb.margin), self.settings.env.home)
+
     def now(self) -> datetime:
         return self.clock()
+
+
+def import_sample_kb(app: App) -> int:
+    """The sample knowledge base (config.yml `kb.sample`) when the knowledge base is empty: a city
+    sees the bot answer at once and replaces it with `hotline kb import FILE --replace`."""
+    from tickets import kb_files
+
+    if not app.config.kb.sample or app.kb.count():
+        return 0
+    path = Path(app.config.kb.sample)
+    path = path if path.is_absolute() else PROJECT_ROOT / path
+    if not path.exists():
+        log.warning("sample knowledge base %s not found; the knowledge base stays empty", path)
+        return 0
+    return app.kb.import_rows(kb_files.read(path), actor="sample").created
 
 
 def build_classifier(app: App) -> Classifier:

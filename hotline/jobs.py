@@ -157,6 +157,11 @@ def do_challenge(app: App, now: datetime) -> dict[str, int]:
     return {"challenger_promoted": int(challenge(app.settings, app.engine, now).promoted)}
 
 
+def do_kb_expiry(app: App, now: datetime) -> dict[str, int]:
+    """Remind departments of their knowledge-base entries that expire soon (once per entry and date)."""
+    return {"kb_expiry": app.kb.remind_expiring(now, app.config.kb.expiry_notice_days)}
+
+
 def do_periodic(app: App, now: datetime) -> dict[str, int]:
     """The frequent job: every ticket sweep, plus the digest and weekly report if due and not yet
     recorded, so a scheduler that was down at their hour catches up when it is back."""
@@ -176,6 +181,7 @@ WORK: dict[str, Callable[[App, datetime], dict[str, int]]] = {
     "anonymise": do_anonymise,
     "housekeeping": do_housekeeping,
     "challenger": do_challenge,
+    "kb_expiry": do_kb_expiry,
 }
 DEFAULT_RUN = (*SWEEPS, "digest", "weekly_report")
 
@@ -241,8 +247,12 @@ def challenger() -> dict[str, int]:
     return _run(do_challenge, "challenger")
 
 
+def kb_expiry() -> dict[str, int]:
+    return _run(do_kb_expiry, "kb_expiry")
+
+
 def do_startup(app: App, now: datetime) -> dict[str, int]:
-    return {**do_periodic(app, now), **do_snapshot(app, now)}
+    return {**do_periodic(app, now), **do_snapshot(app, now), **do_kb_expiry(app, now)}
 
 
 def startup() -> dict[str, int]:

@@ -18,8 +18,12 @@ POLL_SECONDS = 5.0
 
 
 def nlu_settings(config: HotlineConfig) -> NluSettings:
+    from nlu.encoder import encoder_available
+
     nlu = config.nlu
     return NluSettings(
+        encoder=nlu.encoder if encoder_available(nlu.encoder) else "none",
+        encoder_threads=nlu.encoder_threads,
         type_threshold=nlu.type_threshold,
         department_threshold=nlu.department_threshold,
         max_chars=nlu.max_chars,

@@ -16,6 +16,7 @@ from typing import Any
 from hotline.bootstrap import App
 from tickets.states import RATING_LABELS_ZH, STATE_LABELS_ZH, TYPE_LABELS_ZH, Rating, State, TicketType
 from tickets.stats import Period, Ranking, build_report, city_trend, iso_week, last_complete_week
+from tickets.stats.report import HotMeaning
 
 FORMATS = ("table", "json", "csv", "xlsx", "md")
 TREND_WEEKS = 12
@@ -25,9 +26,11 @@ COLUMNS: list[tuple[str, str]] = [
     ("closure_rate", "办结率"), ("answered", "答复量"), ("answered_on_time", "按时答复"), ("on_time_rate", "按时办结率"),
     ("rated", "评价数"), ("satisfied", "满意数"), ("satisfaction_rate", "满意率"), ("rating_rate", "评价率"),
     ("mean_handling_hours", "平均办理时长(工作小时)"), ("overdue", "超期"), ("assigned", "派单量"), ("returned", "退单"),
-    ("return_rate", "退单率"),
+    ("return_rate", "退单率"), ("direct_answers", "直接答复"), ("direct_answer_rate", "直接答复率"),
+    ("transferred", "紧急转办"),
 ]
-RATES = {"response_rate", "closure_rate", "on_time_rate", "satisfaction_rate", "rating_rate", "return_rate"}
+RATES = {"response_rate", "closure_rate", "on_time_rate", "satisfaction_rate", "rating_rate", "return_rate",
+         "direct_answer_rate"}
 CHANNEL_LABELS = {"telegram": "Telegram", "web": "网页", "phone": "电话", "demo": "演示", "cli": "命令行",
                   "wechat": "微信", "open311": "Open311", "email": "电子邮件", "letter": "信件", "visit": "来访"}
 
@@ -65,7 +68,15 @@ def issue_words(app: App) -> list[str]:
 
 
 def report_for(app: App, period: Period, now: datetime | None = None) -> dict[str, Any]:
-    return build_report(app.engine, app.policy, period, now or app.now(), ranking(app), issue_words(app))
+    return build_report(app.engine, app.policy, period, now or app.now(), ranking(app), issue_words(app), hot_meaning(app))
+
+
+def hot_meaning(app: App) -> HotMeaning | None:
+    """Hot issues merged by the tickets' vectors when an encoder is configured (nlu.similar.hot_threshold)."""
+    if app.embedder is None:
+        return None
+    thresholds = {str(k): v for k, v in app.config.nlu.similar.hot_threshold.items()}
+    return HotMeaning(app.tickets.vectors, thresholds[app.embedder.name])
 
 
 def default_week(app: App, now: datetime | None = None) -> Period:

@@ -65,6 +65,8 @@ def job_specs(app: App) -> list[JobSpec]:
         JobSpec("challenger", "hotline.jobs:challenger",
                 CronTrigger(day_of_week=learn_day, hour=int(learn_hour), minute=int(learn_minute), timezone=zone),
                 "weekly NLU challenger from the centre's corrections (promoted only if better)"),
+        JobSpec("kb_expiry", "hotline.jobs:kb_expiry", CronTrigger(hour=config.digest_hour, minute=5, timezone=zone),
+                "remind departments of knowledge-base entries about to expire"),
         JobSpec("startup", "hotline.jobs:startup", DateTrigger(started + timedelta(seconds=15), timezone=zone),
                 "once after start: sweep and snapshot catch-up"),
     ]

@@ -73,6 +73,7 @@ class TimeLimitsConfig(Strict):
     accept_days: float = Field(1, gt=0)
     answer_days: AnswerDays = AnswerDays()
     callback_days: float = Field(3, gt=0)
+    callback_attempts: int = Field(3, ge=1)  # 电话回访: unanswered calls before the ticket closes unrated
     max_extension_days: int = Field(10, ge=1)
 
 
@@ -119,6 +120,8 @@ class SimilarConfig(Strict):
     # Cosine at or above which a candidate is flagged a duplicate, per encoder (`none`: the lexical
     # fallback). Calibrated on tests/data/paraphrases.yml: each encoder's scores live on their own scale.
     duplicate_threshold: dict[EncoderName, float] = {"use": 0.62, "e5": 0.93, "none": 0.19}
+    # Hot issues: two groups whose tickets' mean vectors are at least this close are one issue.
+    hot_threshold: dict[Literal["use", "e5"], float] = {"use": 0.55, "e5": 0.935}
 
 
 class NluConfig(Strict):
@@ -126,7 +129,9 @@ class NluConfig(Strict):
     # The sentence encoder for similar search and the classifier's meaning features (nlu/encoder.py);
     # where its package cannot be imported the hotline runs as `none`, with one warning.
     encoder: EncoderName = "use"
-    encoder_threads: int = Field(2, ge=1, le=64)
+    # 1: measured on a loaded 2-core host, USE with 2 threads was 6-17x slower than with 1 (it spins
+    # while waiting); the server runs many requests side by side anyway.
+    encoder_threads: int = Field(1, ge=1, le=64)
     similar: SimilarConfig = SimilarConfig()
     rasa_url: str = "http://127.0.0.1:5005"
     type_threshold: float = Field(0.45, ge=0, le=1)
@@ -263,6 +268,17 @@ class DepartmentConfig(Strict):
         return value
 
 
+class KbConfig(Strict):
+    """The knowledge base (知识库): search and its calibration (docs/DESIGN.md, knowledge base)."""
+
+    enabled: bool = True                  # the bot answers consultations from it
+    encoder: Literal["e5", "use", "none"] = "e5"
+    threshold: float = Field(0.915, ge=0, le=2)  # fused score a confident answer reaches
+    margin: float = Field(0.01, ge=0, le=1)       # and its lead over the next entry
+    expiry_notice_days: int = Field(14, ge=1, le=365)
+    sample: str = "data/kb/sample.csv"    # imported on first start when the knowledge base is empty ("" = never)
+
+
 class HotlineConfig(Strict):
     city: City = City()
     calendar: CalendarConfig = CalendarConfig()
@@ -274,8 +290,10 @@ class HotlineConfig(Strict):
     publication: PublicationConfig = PublicationConfig()
     privacy: PrivacyConfig = PrivacyConfig()
     web: WebConfig = WebConfig()
+    kb: KbConfig = KbConfig()
     dispatchers: list[Person] = []
     leaders: list[Person] = []
+    operators: list[Person] = []  # 话务员: take calls at /desk, make phone callbacks
     departments: list[DepartmentConfig] = Field(min_length=1)
 
     @model_validator(mode="after")

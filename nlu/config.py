@@ -56,6 +56,10 @@ class HeadConfig(_Strict):
     # Real hotlines get far more complaints than suggestions: the model is trained balanced and
     # its probabilities are then shifted to these priors (empty: keep the balanced training prior).
     priors: dict[str, float] = {}
+    # Scale of the sentence encoder's vector beside the n-gram features (nlu.encoder); 0: n-grams only.
+    # The vector is unit length like each TF-IDF block, so the weight sets its share directly.
+    # 0 by default: on the dev files USE's vector did not raise type or topic macro-F1 (docs/DESIGN.md).
+    encoder_weight: float = Field(0.0, ge=0)
 
 
 class TypeCues(_Strict):
@@ -110,9 +114,18 @@ class DepartmentInfo(_Strict):
 class NluSettings(_Strict):
     """Everything the built-in pipeline needs, assembled by the wiring package from config.yml."""
 
+    encoder: EncoderName = "none"  # the sentence encoder whose vectors the heads read (nlu/encoder.py)
+    encoder_threads: int = 1
     type_threshold: float = 0.45
     department_threshold: float = 0.35
     max_chars: int = 2000
     keyword_prior_weight: float = 0.3
     pipeline: PipelineConfig = PipelineConfig()
     departments: list[DepartmentInfo] = []
+
+    @property
+    def heads_encoder(self) -> EncoderName:
+        """The encoder the classifier's heads read: `encoder`, unless every head gives it weight 0."""
+        config = self.pipeline
+        heads = (config.type_classifier, config.department_classifier, config.topic_classifier)
+        return self.encoder if any(head.encoder_weight > 0 for head in heads) else "none"

@@ -148,7 +148,7 @@ def encoder_available(name: str) -> bool:
 class LazyEncoder:
     """`load_encoder(name)` on first use, so that a process that never encodes never loads a model."""
 
-    def __init__(self, name: str, threads: int = 2, max_chars: int = 256) -> None:
+    def __init__(self, name: str, threads: int = 1, max_chars: int = 256) -> None:
         self.name = name
         self.dim = {"use": _UseBackend.dim, "e5": _E5Backend.dim}[name]
         self._args = (name, threads, max_chars)
@@ -167,7 +167,7 @@ _loaded: dict[tuple[str, int, int], CachedEncoder | None] = {}
 _loading = threading.Lock()
 
 
-def load_encoder(name: str, threads: int = 2, max_chars: int = 256) -> CachedEncoder | None:
+def load_encoder(name: str, threads: int = 1, max_chars: int = 256) -> CachedEncoder | None:
     """The named encoder, loaded once per process; None for `none` or when its package cannot be
     imported (one warning, and the caller carries on without vectors)."""
     if name == "none":

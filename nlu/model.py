@@ -114,9 +114,14 @@ class Head:
     model: LogisticRegression | None = None
     classes: list[str] = field(default_factory=list)
     adjust: np.ndarray | None = None
+    dense: int = 0  # width of the sentence vector in the head's last columns (0: n-grams only)
 
-    def fit(self, X: csr_matrix, labels: Sequence[str], sample_weight: np.ndarray | None = None) -> Head:
-        """X holds the head's own inputs (Features.select)."""
+    def fit(self, X: csr_matrix, labels: Sequence[str], sample_weight: np.ndarray | None = None,
+            vectors: np.ndarray | None = None) -> Head:
+        """X holds the head's own inputs (Features.select); `vectors` the sentence vectors beside them."""
+        if vectors is not None and self.config.encoder_weight > 0:
+            X = hstack([X, csr_matrix(vectors * self.config.encoder_weight)], format="csr")
+            self.dense = vectors.shape[1]
         weight = "balanced" if self.config.class_weight == "balanced" else None
         self.model = LogisticRegression(C=self.config.C, max_iter=3000, class_weight=weight)
         self.model.fit(X, list(labels), sample_weight=sample_weight)
@@ -133,10 +138,14 @@ class Head:
             self.adjust = wanted / trained
         return self
 
-    def predict_one(self, indices: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """predict_proba of one sparse row given as (indices, values)."""
+    def predict_one(self, indices: np.ndarray, values: np.ndarray, vector: np.ndarray | None = None) -> np.ndarray:
+        """predict_proba of one sparse row given as (indices, values), and the sentence vector the head
+        was trained with beside it (its last columns), if any."""
         assert self.model is not None, "head is not trained"
         scores = self.model.coef_[:, indices] @ values + self.model.intercept_
+        if self.dense:
+            assert vector is not None, "this head reads the sentence vector"
+            scores = scores + self.model.coef_[:, -self.dense:] @ (vector * self.config.encoder_weight)
         if len(self.classes) == 2:  # binary logistic regression: one decision value
             positive = 1 / (1 + np.exp(-scores[0]))
             probabilities = np.array([1 - positive, positive])
@@ -156,6 +165,11 @@ class NluModel:
     department_head: Head
     topic_head: Head
     meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def encoder(self) -> str:
+        """The sentence encoder the heads were trained with ("none": n-grams only)."""
+        return str(self.meta.get("encoder", "none"))
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)

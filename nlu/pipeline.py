@@ -3,6 +3,7 @@ topic heads → keyword prior → thresholds; entities and the emergency check r
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from nlu.config import TYPES, NluSettings
+from nlu.encoder import CachedEncoder, load_encoder
 from nlu.entities import extract_entities
 from nlu.keywords import KeywordPrior
 from nlu.model import NluModel
@@ -18,6 +20,9 @@ from nlu.prediction import NluPrediction
 from nlu.tokenizer import Segmenter
 from nlu.urgent import UrgentDetector
 
+log = logging.getLogger(__name__)
+# A fixed text whose vector a model records at training (nlu.train.encoder_meta) and checks at load.
+PROBE = "市长热线：小区门口垃圾三天没人清运"
 _READABLE = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -51,6 +56,22 @@ class Pipeline:
         dep_classes = model.department_head.classes
         self._prior_index = [dep_classes.index(code) for code in self.prior.codes]
         self._cue_words = {t: getattr(config.type_cues, t) for t in TYPES}
+        self.encoder = self._load_encoder(model, settings.encoder_threads)
+
+    @staticmethod
+    def _load_encoder(model: NluModel, threads: int) -> CachedEncoder | None:
+        """The encoder the model's heads were trained with, checked on the probe text it recorded."""
+        if model.encoder == "none":
+            return None
+        encoder = load_encoder(model.encoder, threads)
+        if encoder is None:
+            raise ValueError(f"the NLU model reads {model.encoder!r} vectors but that encoder cannot be loaded; "
+                             "retrain with `hotline nlu train`")
+        probe = model.meta.get("encoder_probe")
+        if probe and not np.allclose(encoder.encode([PROBE])[0][: len(probe)], probe, atol=2e-3):
+            log.warning("encoder %r gives other vectors than when the NLU model was trained (a package "
+                        "update?): retrain with `hotline nlu train`", model.encoder)
+        return encoder
 
     # -- steps -------------------------------------------------------------------------------
     def prepare(self, text: str) -> str:
@@ -97,11 +118,13 @@ class Pipeline:
         needed = {head.config.inputs for head in heads}
         rows: list[list[np.ndarray]] = [[], [], []]
         segment_chars = self.segment_chars
-        for text in prepared:  # one message at a time: the same numbers alone or in a batch
+        vectors = self.encoder.encode(prepared) if self.encoder is not None else None
+        for n, text in enumerate(prepared):  # one message at a time: the same numbers alone or in a batch
             tokens = self.segmenter.words(text[: segment_chars]) if needed & {"words", "both"} else None
             inputs = self.model.features.one(text, tokens, needed)
+            vector = vectors[n] if vectors is not None else None
             for row, head in zip(rows, heads, strict=True):
-                row.append(head.predict_one(*inputs[head.config.inputs]))
+                row.append(head.predict_one(*inputs[head.config.inputs], vector))
         p_type, p_dep, p_topic = (np.vstack(row) for row in rows)
         return p_type, p_dep, p_topic
 

@@ -7,15 +7,17 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import sklearn
 
 from nlu.config import NluSettings
 from nlu.data import Example, load_project_examples
+from nlu.encoder import CachedEncoder, load_encoder
 from nlu.model import FORMAT_VERSION, Features, Head, NluModel
 from nlu.normalise import normalise
-from nlu.pipeline import Pipeline, resolve
+from nlu.pipeline import PROBE, Pipeline, resolve
 from nlu.tokenizer import Segmenter
 
 Step = Callable[[str, int], None]  # (description, advance by) for a progress bar
@@ -45,6 +47,11 @@ def train_model(examples: Sequence[Example], settings: NluSettings, root: Path, 
     # Every head reads rows of the same matrix: transform the training texts once.
     X_all = features.transform([texts[i] for i in keep], [tokens[i] for i in keep])
     row_of = {i: row for row, i in enumerate(keep)}
+    encoder = load_encoder(settings.heads_encoder, settings.encoder_threads) if settings.heads_encoder != "none" else None
+    vectors: np.ndarray | None = None
+    if encoder is not None:
+        step(f"encoding {len(keep)} texts with {encoder.name}", 0)
+        vectors = encoder.encode([texts[i] for i in keep])
 
     def labelled(label_of: Callable[[Example], str | None]) -> tuple[list[int], list[str]]:
         rows = [(i, label_of(examples[i])) for i in keep]
@@ -58,7 +65,8 @@ def train_model(examples: Sequence[Example], settings: NluSettings, root: Path, 
         X = X_all[[row_of[i] for i in rows]]
         # A city may weigh its own history (--from-csv) above the project data.
         weights = np.array([config.history_weight if _from_history(examples[i]) else 1.0 for i in rows])
-        return head.fit(features.select(X, head.config.inputs), labels, weights)
+        dense = vectors[[row_of[i] for i in rows]] if vectors is not None else None
+        return head.fit(features.select(X, head.config.inputs), labels, weights, dense)
 
     step("training the type classifier", 1)
     type_head = fit(Head(config.type_classifier), lambda e: e.type, "type")
@@ -90,8 +98,18 @@ def train_model(examples: Sequence[Example], settings: NluSettings, root: Path, 
         "python": platform.python_version(),
         "scikit_learn": sklearn.__version__,
         "pipeline": config.model_dump(mode="json"),
+        **encoder_meta(encoder),
     }
     return NluModel(features, type_head, department_head, topic_head, meta)
+
+
+def encoder_meta(encoder: CachedEncoder | None) -> dict[str, Any]:
+    """Which encoder the heads read, and its vector of a fixed text: a package that changed its
+    weights would give other vectors than the heads learnt from (checked when the model loads)."""
+    if encoder is None:
+        return {"encoder": "none"}
+    return {"encoder": encoder.name, "encoder_dim": encoder.dim,
+            "encoder_probe": [round(float(v), 5) for v in encoder.encode([PROBE])[0][:16]]}
 
 
 def train_default(settings: NluSettings, root: Path, extra: Sequence[Example] = (), step: Step = _noop) -> NluModel:
@@ -109,4 +127,12 @@ def load_or_train(settings: NluSettings, root: Path, directory: Path, on_train: 
         if on_train:
             on_train(f"no NLU model in {directory}: training one from {settings.pipeline.data_dir}/ (about a minute)…")
         train_default(settings, root).save(directory)
-    return Pipeline(settings, NluModel.load(directory), root)
+    model = NluModel.load(directory)
+    if model.encoder != settings.heads_encoder:
+        # nlu.encoder changed, or its package is gone: the heads must read what the process can give.
+        if on_train:
+            on_train(f"the NLU model in {directory} reads encoder {model.encoder!r}, config has "
+                     f"{settings.heads_encoder!r}: retraining (about a minute)…")
+        model = train_default(settings, root)
+        model.save(directory)
+    return Pipeline(settings, model, root)

@@ -20,7 +20,7 @@ from tests.factories import submit
 from tickets.delivery import deliver_pending
 from tickets.models import Notice
 
-JOB_IDS = {"sweep", "deliver", "digest", "weekly_report", "snapshot", "anonymise", "housekeeping", "challenger",
+JOB_IDS = {"sweep", "deliver", "digest", "weekly_report", "snapshot", "anonymise", "housekeeping", "challenger", "kb_expiry",
            "startup"}
 
 

@@ -22,7 +22,7 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
     "accept": ({"assigned"}, {"own_staff", "own_head"}),
     "answer": ({"accepted", "reopened"}, {"own_staff", "own_head"}),
     "return": ({"assigned", "accepted"}, {"own_staff", "own_head"}),
-    "reroute": ({"returned"}, {"dispatcher"}),
+    "reroute": ({"returned", "assigned", "accepted", "reopened"}, {"dispatcher"}),
     "request_extension": ({"accepted", "reopened"}, {"own_staff", "own_head"}),
     "grant_extension": ({"accepted", "reopened"}, {"dispatcher"}),
     "refuse_extension": ({"accepted", "reopened"}, {"dispatcher"}),
@@ -34,6 +34,13 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
     "merge": (OPEN, {"dispatcher"}),
     # settled at first contact: a direct answer (the citizen's 已解决, an operator) or a transfer
     "close_at_once": ({"new"}, {"own_citizen", "operator", "dispatcher"}),
+    # the hotline centre's desk (issue 14)
+    "add_contact": (OPEN | {"answered"}, {"own_citizen", "operator", "dispatcher"}),
+    "callback": ({"answered"}, {"operator"}),
+    "retype": (OPEN, {"dispatcher"}),
+    "mark_urgent": (OPEN, {"dispatcher", "operator"}),
+    "supervise": ({"assigned", "accepted", "reopened"}, {"dispatcher"}),
+    "acknowledge_supervision": ({"assigned", "accepted", "reopened"}, {"own_staff", "own_head"}),
 }
 
 ACTORS = {

@@ -90,7 +90,20 @@ class WeChat:
         return self.reply(self.post(self.xml(openid, "text", msg_id, Content=text)))
 
 
+def quick_config(tmp_path: Path) -> Path:
+    """The shipped config without sentence encoders: these tests are about the channel, and loading an
+    encoder on a busy machine can take longer than WeChat's 4-second budget for a passive reply."""
+    config = yaml.safe_load((PROJECT / "config.yml").read_text(encoding="utf-8"))
+    config["nlu"]["encoder"] = "none"
+    config.setdefault("kb", {})["encoder"] = "none"
+    path = tmp_path / "quick-config.yml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return path
+
+
 def wechat_settings(tmp_path: Path, database_url: str, server: WeChatApiServer, **extra: str) -> Any:
+    if "HOTLINE_CONFIG" not in extra:
+        extra["HOTLINE_CONFIG"] = str(quick_config(tmp_path))
     return make_settings(tmp_path, database_url, WECHAT_TOKEN=TOKEN, WECHAT_APPID=APPID, WECHAT_SECRET=SECRET,
                          WECHAT_API_BASE_URL=server.base_url, **extra)
 

@@ -12,7 +12,7 @@ from httpx import Response
 from hotline.bootstrap import App
 from hotline.passwords import hash_password
 from tests.conftest import FakeClock, local
-from tests.factories import submit
+from tests.factories import people, submit
 from tickets.directory import Directory
 from tickets.states import State
 from web.app import create_app
@@ -71,6 +71,8 @@ def test_department_queue_lists_its_open_tickets_overdue_first_in_beijing_time(
     late = submit(hotline, "物业不修电梯", now=local(2026, 11, 16, 10))  # complaint: 5 working days
     fresh = submit(hotline, "物业费涨价了", now=local(2026, 11, 23, 8, 30))
     fire = submit(hotline, "小区地下室物业堆放杂物冒烟了", now=local(2026, 11, 23, 8, 45))
+    assert fire.state == State.new  # urgent: the dispatchers' emergency queue first, never straight to a department
+    hotline.tickets.assign(fire.number, people(hotline)["dispatcher"], "housing", local(2026, 11, 23, 8, 50))
     submit(hotline, "停水三天了", department="water")
     clock.now = local(2026, 11, 23, 11)  # the first ticket's answer deadline was 2026-11-23 10:00
 

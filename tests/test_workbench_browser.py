@@ -12,7 +12,7 @@ from hotline.bootstrap import App
 from hotline.passwords import hash_password
 from tests import browser as kit
 from tests.conftest import FakeClock, local
-from tests.factories import submit
+from tests.factories import people, submit
 from tickets.directory import Directory
 from tickets.states import State
 
@@ -36,7 +36,8 @@ def test_department_and_dispatcher_work_in_headless_chromium(served: str, hotlin
     app = hotline_sqlite
     late = submit(app, "幸福里小区物业不修电梯，老人上下楼困难，联系电话13912345678", now=local(2026, 11, 16, 10))
     submit(app, "小区物业费涨价没有公示", now=local(2026, 11, 23, 8, 30))
-    submit(app, "地下车库物业堆放杂物冒烟了", now=local(2026, 11, 23, 8, 45))
+    fire = submit(app, "地下车库物业堆放杂物冒烟了", now=local(2026, 11, 23, 8, 45))
+    app.tickets.assign(fire.number, people(app)["dispatcher"], "housing", local(2026, 11, 23, 8, 50))  # urgent: via a dispatcher
     unsure = submit(app, "物业不管，停水三天，垃圾没人清运", department=None, now=local(2026, 11, 23, 8, 50))
     clock.now = local(2026, 11, 23, 11)
     with sync_api.sync_playwright() as playwright:

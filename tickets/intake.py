@@ -48,6 +48,10 @@ class Submission:
     # (a direct answer from the knowledge base, an emergency transfer); the department predicted or
     # chosen is kept for the statistics of direct answers.
     hold: bool = False
+    # The knowledge-base entry the bot offered and the citizen found no answer in (没解决): the
+    # department sees it on the ticket.
+    kb_offered: int | None = None
+    confidential: bool = False  # 保密: name and phone hidden from the department
 
 
 def get_or_create_citizen(session: Session, ref: CitizenRef, now: datetime) -> Citizen:
@@ -113,7 +117,9 @@ def create_ticket(
         department = None
     # A citizen's explicit choice of department settles the routing; otherwise trust the model
     # only when it is sure.
-    routed = department is not None and (submission.department is not None or not prediction.needs_review)
+    # An urgent ticket goes to the dispatchers' emergency queue, never straight to a department.
+    routed = (department is not None and not prediction.urgent
+              and (submission.department is not None or not prediction.needs_review))
     ticket = Ticket(
         number=next_number(session, policy.calendar.local_day(now)),
         channel=submission.channel,
@@ -125,11 +131,12 @@ def create_ticket(
         text=text,
         summary=summarise(text),
         entities=list(prediction.entities),
-        nlu=_nlu_record(prediction),
+        nlu={**_nlu_record(prediction), **({"kb_offered": submission.kb_offered} if submission.kb_offered else {})},
         type_confidence=prediction.type_confidence,
         department_confidence=prediction.department_confidence,
         needs_review=not routed,
         urgent=prediction.urgent,
+        confidential=submission.confidential,
         contact_phone=submission.phone or _entity(prediction, "phone") or submission.citizen.phone,
         location=submission.location or _entity(prediction, "place"),
         state=State.new,

@@ -94,6 +94,7 @@ class Ticket(SQLModel, table=True):
     department_confidence: float | None = None
     needs_review: bool = False
     urgent: bool = False
+    confidential: bool = False  # 保密: the citizen's name and phone are hidden from the department
     contact_phone: str | None = Field(default=None, max_length=40)
     location: str | None = Field(default=None, max_length=200)
     state: str = Field(max_length=20, index=True)  # states.State

@@ -7,18 +7,20 @@ notices the change calls for (in the same transaction) and commits.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from tickets import notices, transitions
 from tickets.actors import SYSTEM, Actor, citizen_actor
+from tickets.desk_service import DeskMixin
 from tickets.errors import InvalidInput, NotFound
 from tickets.intake import (
     CitizenRef,
@@ -30,7 +32,7 @@ from tickets.intake import (
 from tickets.models import Citizen, Department, Notice, Reply, Staff, Ticket, TicketEvent
 from tickets.outbox import enqueue
 from tickets.routing import Classifier
-from tickets.similar import Embedder, SimilarSettings, SimilarTicket, rank, store_vector
+from tickets.similar import Embedder, SimilarSettings, SimilarTicket, rank, store_vector, vectors_for
 from tickets.states import ActorKind, CloseReason, Rating, Role, State
 from tickets.text import MAX_TEXT_CHARS
 from tickets.timelimits import Policy
@@ -46,7 +48,7 @@ class SubmitResult:
     created: bool
 
 
-class TicketService:
+class TicketService(DeskMixin):
     def __init__(
         self,
         engine: Engine,
@@ -144,6 +146,27 @@ class TicketService:
                 if attempt == 4:
                     raise
         raise RuntimeError("submission kept colliding; giving up")  # pragma: no cover
+
+    def answer_directly(self, submission: Submission, entry_id: int, now: datetime | None = None) -> SubmitResult:
+        """已解决: the citizen's consultation is recorded and closed as a direct answer (直接答复) with
+        the entry that answered it, in one unit of work, so no department ever sees it. The same
+        message again gives the same ticket."""
+        moment = self._now(now)
+        held = replace(submission, hold=True, to_dispatcher=False)
+        for _ in range(5):
+            try:
+                with self.unit_of_work() as session:
+                    existing = find_existing(session, held.channel, held.external_message_id)
+                    if existing is not None:
+                        return SubmitResult(existing, created=False)
+                    ticket = create_ticket(session, held, self.classifier, self.policy, moment,
+                                           set(self._active_departments(session)), self.max_text_chars)
+                    transitions.close_at_once(session, ticket, citizen_actor(ticket.citizen_id), moment,
+                                              CloseReason.direct_answer, entry_id=entry_id)
+                    return SubmitResult(ticket, created=True)
+            except IntegrityError:
+                continue
+        raise RuntimeError("direct answer kept colliding; giving up")  # pragma: no cover
 
     def _store_vector(self, ticket: Ticket, now: datetime) -> None:
         """The new ticket's vector for similar search, after the commit so that intake never waits on
@@ -373,6 +396,16 @@ class TicketService:
             if not query:
                 raise InvalidInput("the text to compare is empty")
             return rank(session, query, self.embedder, self.similar_settings, moment, limit, days, exclude)
+
+    def vectors(self, numbers: Sequence[str]) -> dict[str, np.ndarray]:
+        """The sentence vectors of these tickets by number (computed and stored where missing); empty
+        without an encoder."""
+        if self.embedder is None or not numbers:
+            return {}
+        with self.unit_of_work() as session:
+            found = list(session.exec(select(Ticket).where(col(Ticket.number).in_(list(dict.fromkeys(numbers))))).all())
+            rows = vectors_for(session, found, self.embedder, self.clock())
+            return {t.number: rows[i] for i, t in enumerate(found)}
 
     def filed(self, channel: str, external_message_id: str) -> Ticket | None:
         """The ticket a message was filed as, if any (a channel whose answer was lost asks)."""

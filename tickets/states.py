@@ -108,7 +108,8 @@ TRANSITIONS: dict[str, Rule] = {
     "accept": _rule({State.assigned}, State.accepted, Who.department),
     "answer": _rule({State.accepted, State.reopened}, State.answered, Who.department),
     "return": _rule({State.assigned, State.accepted}, State.returned, Who.department),
-    "reroute": _rule({State.returned}, State.assigned, Who.dispatcher),
+    # Dispatchers control every open ticket (issue 14), not only one a department sent back.
+    "reroute": _rule({State.returned, State.assigned, State.accepted, State.reopened}, State.assigned, Who.dispatcher),
     "request_extension": _rule({State.accepted, State.reopened}, None, Who.department),
     "grant_extension": _rule({State.accepted, State.reopened}, None, Who.dispatcher),
     "refuse_extension": _rule({State.accepted, State.reopened}, None, Who.dispatcher),
@@ -122,6 +123,14 @@ TRANSITIONS: dict[str, Rule] = {
     # knowledge base (the citizen's 已解决, or the call-taker's 已直接答复), or an emergency handed to
     # 110/119/120. One transition for both; `close_reason` tells them apart.
     "close_at_once": _rule({State.new}, State.closed, Who.citizen, Who.operator, Who.dispatcher),
+    # The hotline centre's desk (issue 14). A repeat contact adds to a ticket still being handled
+    # or waiting for its rating; the callback's result moves the ticket as the citizen's rating does.
+    "add_contact": _rule(set(OPEN_STATES) | {State.answered}, None, Who.citizen, Who.operator, Who.dispatcher),
+    "callback": _rule({State.answered}, None, Who.operator),
+    "retype": _rule(set(OPEN_STATES), None, Who.dispatcher),
+    "mark_urgent": _rule(set(OPEN_STATES), None, Who.dispatcher, Who.operator),
+    "supervise": _rule(set(AWAITING_ANSWER), None, Who.dispatcher),
+    "acknowledge_supervision": _rule(set(AWAITING_ANSWER), None, Who.department),
 }
 
 
@@ -161,4 +170,13 @@ ACTION_LABELS_ZH = {
     "invalidate": "无效",
     "merge": "并单",
     "close_at_once": "当即办结",
+    "add_contact": "重复来电",
+    "callback": "电话回访",
+    "retype": "改类型",
+    "mark_urgent": "标记紧急",
+    "supervise": "督办",
+    "acknowledge_supervision": "督办已阅",
 }
+
+CALLBACK_RESULTS = ("satisfied", "basically_satisfied", "dissatisfied", "no_answer")
+CALLBACK_RESULT_LABELS_ZH = {**{r.value: label for r, label in RATING_LABELS_ZH.items()}, "no_answer": "未接通"}

@@ -16,6 +16,8 @@ class TimeLimits:
     accept_days: float = 1
     answer_days: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_ANSWER_DAYS))
     callback_days: float = 3
+    callback_after_hours: float = 24  # 回访 is due this long after the answer, unless rated (issue 14)
+    callback_attempts: int = 3  # unanswered callbacks before the ticket closes unrated
     max_extension_days: int = 10
     # department code -> type -> working days
     department_answer_days: dict[str, dict[str, float]] = field(default_factory=dict)

@@ -25,13 +25,17 @@ from tickets.actors import Actor
 from tickets.errors import NotFound, PermissionDenied, TransitionNotAllowed
 from tickets.masking import mask_personal
 from tickets.models import Attachment, Citizen, Department, Reply, Staff, Ticket, TicketAccess, TicketEvent
+from tickets.models_desk import CallbackAttempt, Contact, Supervision
 from tickets.states import AWAITING_ANSWER, ActorKind, Role, State
 from tickets.timeutil import utcnow
 
 QUEUE_LIMIT = 200
 # What the workbench offers, in the order its forms appear.
 WORKBENCH_ACTIONS = ("accept", "answer", "return", "request_extension", "assign", "reroute", "grant_extension",
-                     "refuse_extension", "close", "invalidate", "merge")
+                     "refuse_extension", "close", "invalidate", "merge", "retype", "mark_urgent", "supervise",
+                     "acknowledge_supervision", "callback")
+# The hotline centre's own people see every ticket: operators take repeat calls and phone citizens back.
+CENTRE_ROLES = (Role.dispatcher, Role.leader, Role.operator)
 
 
 def actor_of(staff: Staff) -> Actor:
@@ -40,15 +44,16 @@ def actor_of(staff: Staff) -> Actor:
 
 
 def may_view(staff: Staff, ticket: Ticket) -> bool:
-    if staff.role in (Role.dispatcher, Role.leader):
+    if staff.role in CENTRE_ROLES:
         return True
     return staff.department_code is not None and staff.department_code == ticket.department_code
 
 
 def sees_phone(staff: Staff, ticket: Ticket) -> bool:
     """Whether this person handles the ticket and so sees its personal data unmasked."""
-    return staff.role == Role.dispatcher or (
+    return staff.role in (Role.dispatcher, Role.operator) or (
         staff.role in (Role.staff, Role.head) and staff.department_code == ticket.department_code
+        and not ticket.confidential  # 保密: the citizen asked that the department not see who they are
     )
 
 
@@ -89,6 +94,8 @@ def allowed_actions(ticket: Ticket, staff: Staff) -> frozenset[str]:
         allowed.discard("request_extension")
     if ticket.extension_state != "requested":
         allowed -= {"grant_extension", "refuse_extension"}
+    if ticket.urgent:
+        allowed.discard("mark_urgent")
     return frozenset(allowed)
 
 
@@ -128,6 +135,18 @@ class TicketPage:
     candidates: list[tuple[str, float]]
     merged_into: str | None
     merged_from: list[str]
+    # The desk's rows (issue 14): repeat contacts, 督办 by hand, phone callbacks.
+    contacts: list[Contact] = field(default_factory=list)
+    supervisions: list[Supervision] = field(default_factory=list)
+    callbacks: list[CallbackAttempt] = field(default_factory=list)
+
+    @property
+    def contact_count(self) -> int:
+        return 1 + len(self.contacts)
+
+    @property
+    def pending_supervision(self) -> bool:
+        return any(s.acknowledged_at is None for s in self.supervisions)
 
 
 def candidates(ticket: Ticket, limit: int = 3) -> list[tuple[str, float]]:
@@ -177,6 +196,13 @@ class TicketViews:
             return self._queue(session, query, [col(Ticket.urgent).desc(), col(Ticket.created_at), col(Ticket.id)],
                                "return")
 
+    def emergency_queue(self) -> Queue:
+        """Urgent tickets not yet with a department: the dispatchers' emergency queue (紧急队列)."""
+        with self._session() as session:
+            query = select(Ticket).where(col(Ticket.state).in_([State.new.value, State.returned.value]),
+                                         col(Ticket.urgent).is_(True))
+            return self._queue(session, query, [col(Ticket.created_at), col(Ticket.id)], "return")
+
     def extension_requests(self) -> Queue:
         with self._session() as session:
             query = select(Ticket).where(Ticket.extension_state == "requested",
@@ -216,7 +242,7 @@ class TicketViews:
             return []
         with self._session() as session:
             query = select(Ticket).where(col(Ticket.number).contains(needle))
-            if staff.role not in (Role.dispatcher, Role.leader):
+            if staff.role not in CENTRE_ROLES:
                 query = query.where(Ticket.department_code == (staff.department_code or ""))
             found = list(session.exec(query.order_by(col(Ticket.id).desc()).limit(limit)).all())
         return [t if sees_personal_data(staff, t) else masked_ticket(t) for t in found]
@@ -241,6 +267,11 @@ class TicketViews:
             names = {s.id: s.name for s in session.exec(select(Staff).where(col(Staff.id).in_(ids))).all()} if ids else {}
             into = session.get(Ticket, ticket.merged_into_id) if ticket.merged_into_id else None
             merged_from = list(session.exec(select(Ticket.number).where(Ticket.merged_into_id == ticket.id)).all())
+            contacts = list(session.exec(select(Contact).where(Contact.ticket_id == ticket.id).order_by(col(Contact.id))).all())
+            supervisions = list(session.exec(select(Supervision).where(Supervision.ticket_id == ticket.id)
+                                             .order_by(col(Supervision.id))).all())
+            callbacks = list(session.exec(select(CallbackAttempt).where(CallbackAttempt.ticket_id == ticket.id)
+                                          .order_by(col(CallbackAttempt.id))).all())
             phone = None
             personal = sees_personal_data(staff, ticket)
             if personal:
@@ -264,6 +295,9 @@ class TicketViews:
             candidates=candidates(ticket),
             merged_into=into.number if into else None,
             merged_from=merged_from,
+            contacts=contacts,
+            supervisions=supervisions,
+            callbacks=callbacks,
         )
 
     def access_log(self, staff: Staff, number: str = "", limit: int = 200) -> list[AccessRow]:

@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from hotline.bootstrap import App
-from web import auth, chat, dashboard, open311, ops, public, workbench
+from web import auth, chat, dashboard, desk, kb, open311, ops, public, workbench
 from web.edge import Edge
 
 STATIC = Path(__file__).parent / "static"
@@ -25,7 +25,9 @@ def create_app(hotline: App) -> FastAPI:
     api.include_router(auth.router(hotline))
     api.include_router(dashboard.router(hotline))
     api.include_router(public.router(hotline))
+    api.include_router(kb.router(hotline))
     api.include_router(workbench.router(hotline))
+    api.include_router(desk.router(hotline))
     if hotline.settings.env.wechat is not None:  # WECHAT_TOKEN turns the Official Account's /wechat on
         from web import wechat
 

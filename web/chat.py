@@ -14,7 +14,7 @@ import secrets
 import uuid
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Cookie, File, HTTPException, Query, Request, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
 
 from bot import texts
 from bot.conversation import Conversation
@@ -36,6 +37,7 @@ from web.chat_log import ChatLog
 from web.edge import address_of
 
 CHANNEL = "web"
+T = TypeVar("T")
 COOKIE = "hotline_chat"
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
@@ -84,6 +86,20 @@ def chinese_errors(limit: int) -> type[APIRoute]:
     return ChatRoute
 
 
+async def retried(func: Callable[..., T], *args: Any) -> T:
+    """A read or the claim, tried again when the database connection drops (a terminated PostgreSQL
+    backend, a restarted server): the citizen gets an answer instead of a 500. A claim that committed
+    before its connection dropped is then seen as taken, and the event answers as a resend does."""
+    for attempt in range(3):
+        try:
+            return await asyncio.to_thread(func, *args)
+        except OperationalError:
+            if attempt == 2:
+                raise
+            await asyncio.sleep(0.05 * 2**attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
     chat = APIRouter(prefix="/chat", tags=["web chat"],
                      route_class=chinese_errors(hotline.config.bot.max_message_chars))
@@ -122,7 +138,7 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
         # The database work on either side of the conversation goes to a thread in one hop each:
         # every hop costs a thread hand-off, which the profile showed as a third of a ticket's CPU.
         async with locks.hold(session):
-            state, log = await asyncio.to_thread(begin)
+            state, log = await retried(begin)  # a dropped connection is tried again
             if state is None:
                 answer = log.get("answers", {}).get(event.event_id, {})  # a resend is shown what the first got
                 return {"replies": answer.get("replies", []), "toast": answer.get("toast"), "alert": False,

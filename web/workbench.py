@@ -8,18 +8,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from hotline.bootstrap import App
 from tickets.errors import DomainError, InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
+from tickets.listing import Filters, list_tickets
 from tickets.models import Staff
-from tickets.states import ROLE_LABELS_ZH, STATE_LABELS_ZH, TYPE_LABELS_ZH, Role, TicketType
+from tickets.states import (
+    CALLBACK_RESULT_LABELS_ZH,
+    ROLE_LABELS_ZH,
+    STATE_LABELS_ZH,
+    TYPE_LABELS_ZH,
+    Role,
+    TicketType,
+)
 from tickets.views import TicketViews
 from web import csrf
 from web.auth import current_staff, login_redirect, render
@@ -50,6 +58,11 @@ ACTIONS: dict[str, Action] = {
     "close": lambda h, n, s, f: h.tickets.close(n, s, note=f.get("note") or None),
     "invalidate": lambda h, n, s, f: h.tickets.invalidate(n, s, f.get("reason", "")),
     "merge": lambda h, n, s, f: h.tickets.merge(n, f.get("into", "").strip(), s),
+    "retype": lambda h, n, s, f: h.tickets.retype(n, s, f.get("type", "")),
+    "mark_urgent": lambda h, n, s, f: h.tickets.mark_urgent(n, s, f.get("note") or None),
+    "supervise": lambda h, n, s, f: h.tickets.supervise(n, s, f.get("text", "")),
+    "acknowledge_supervision": lambda h, n, s, f: h.tickets.acknowledge_supervision(n, s),
+    "callback": lambda h, n, s, f: h.tickets.record_callback(n, s, f.get("result", ""), f.get("note") or None),
 }
 STATUS = [(PermissionDenied, 403), (NotFound, 404), (TransitionNotAllowed, 409), (InvalidInput, 400)]
 
@@ -80,6 +93,8 @@ def router(hotline: App) -> APIRouter:
         response.status_code = status
         return response
 
+    page_ = page  # the list's `page` query parameter shadows it there
+
     def message(request: Request, staff: Staff, text: str, status: int) -> HTMLResponse:
         return page(request, staff, "workbench_message.html", status, text=text)
 
@@ -95,10 +110,16 @@ def router(hotline: App) -> APIRouter:
         now = hotline.now()
         if staff.role == Role.dispatcher:
             return page(request, staff, "workbench_dispatcher.html", review=views.review_queue(),
-                        extensions=views.extension_requests(), answered=views.answered())
+                        extensions=views.extension_requests(), answered=views.answered(),
+                        emergency=views.emergency_queue(), handling=hotline.tickets.handling_times())
+        if staff.role == Role.operator:
+            return page(request, staff, "workbench_operator.html", due=hotline.tickets.callbacks_due(now),
+                        results=CALLBACK_RESULT_LABELS_ZH)
+        if staff.role == Role.kb_editor:
+            return RedirectResponse("/workbench/kb", status_code=303)
         if staff.role == Role.leader:
             return page(request, staff, "workbench_leader.html", overdue=views.overdue(now, masked=True),
-                        counts=views.open_counts())
+                        counts=views.open_counts(), handling=hotline.tickets.handling_times())
         queue = views.department_queue(staff.department_code or "")
         return page(request, staff, "workbench_department.html", queue=queue, department=staff.department_code)
 
@@ -112,6 +133,28 @@ def router(hotline: App) -> APIRouter:
             return RedirectResponse(f"/workbench/ticket/{quote(found[0].number)}", status_code=303)
         return page(request, staff, "workbench_search.html", q=q, found=found)
 
+    def _kb_entry(entry_id: Any) -> Any:
+        try:
+            return hotline.kb.get(int(entry_id))
+        except (NotFound, ValueError, TypeError):
+            return None
+
+    @routes.get("/tickets", response_class=HTMLResponse)
+    def tickets(request: Request, state: str = "", department: str = "", type: str = "", channel: str = "",
+                overdue: str = "", date_from: str = "", date_to: str = "", q: str = "", page: int = 1) -> Response:
+        staff = signed_in(request)
+        if not isinstance(staff, Staff):
+            return staff
+        try:
+            filters = Filters(state, department, type, channel, overdue == "1",
+                              date.fromisoformat(date_from) if date_from else None,
+                              date.fromisoformat(date_to) if date_to else None, q)
+            found = list_tickets(hotline.engine, calendar, staff, filters, hotline.now(), page)
+        except (ValueError, DomainError):
+            return message(request, staff, "筛选条件有误（日期格式为 2026-11-23），请检查后重试。", 400)
+        query = {k: v for k, v in request.query_params.items() if k != "page"}
+        return page_(request, staff, "workbench_list.html", found=found, filters=filters, query=urlencode(query))
+
     def ticket_page(request: Request, staff: Staff, number: str, status: int = 200, **context: Any) -> Response:
         try:
             view = views.page(number, staff, hotline.now())
@@ -119,9 +162,15 @@ def router(hotline: App) -> APIRouter:
             # Another department's ticket: say only that, not what the refused action found.
             return message(request, staff, refusal(err), status_of(err))
         names = department_names()
+        kb_ids = {"kb_offered": view.ticket.nlu.get("kb_offered"), "kb_answered": view.ticket.kb_entry_id}
+        kb_entries = {k: _kb_entry(v) for k, v in kb_ids.items() if v}
+        may_add = (view.ticket.type == TicketType.consultation and bool(view.replies)
+                   and hotline.kb.may_edit(staff, view.ticket.department_code))
         return page(request, staff, "workbench_ticket.html", status, view=view, t=view.ticket,
+                    kb_entries=kb_entries, may_add_to_kb=may_add,
                     event_note=lambda e: event_note(e, names),
-                    max_extension_days=hotline.policy.limits.max_extension_days, **context)
+                    max_extension_days=hotline.policy.limits.max_extension_days, results=CALLBACK_RESULT_LABELS_ZH,
+                    **context)
 
     @routes.get("/ticket/{number}", response_class=HTMLResponse)
     def ticket(request: Request, number: str, done: str | None = None) -> Response:

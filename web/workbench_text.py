@@ -22,8 +22,13 @@ DONE = {
     "close": "已办结。",
     "invalidate": "已标记为无效工单。",
     "merge": "已并单。",
+    "retype": "已改类型，答复时限已按新类型重算。",
+    "mark_urgent": "已标记为紧急，承办单位已收到通知。",
+    "supervise": "已督办，承办单位须确认已阅。",
+    "acknowledge_supervision": "已确认督办意见。",
+    "callback": "已记录回访结果。",
 }
-WHO_ZH = {Who.dispatcher: "派单员", Who.department: "承办单位", Who.citizen: "群众本人", Who.system: "系统"}
+WHO_ZH = {Who.operator: "话务员", Who.dispatcher: "派单员", Who.department: "承办单位", Who.citizen: "群众本人", Who.system: "系统"}
 EMPTY_WHAT = {"the answer": "答复内容", "the reason for returning": "退单理由", "the reason (无效原因)": "无效原因",
               "the reason for the extension": "延期理由"}
 _NUMBER = re.compile(r"\d{8}-\d{4,}")
@@ -47,6 +52,10 @@ def refusal(err: DomainError) -> str:
             return f"工单 {err.number} 本轮答复已经申请过延期，不能再次申请。"
         if "no extension request" in err.reason:
             return f"工单 {err.number} 没有待审批的延期申请。"
+        if "already marked urgent" in err.reason:
+            return f"工单 {err.number} 已经是紧急工单。"
+        if "no supervision note" in err.reason:
+            return f"工单 {err.number} 没有待确认的督办意见。"
         if err.reason.startswith("target"):
             return f"目标工单已无效或已并入其他工单，不能将工单 {err.number} 并入。"
         found = _STATE.match(err.reason)
@@ -63,6 +72,14 @@ def refusal(err: DomainError) -> str:
         days = re.match(r"extension must be 1 to (\d+)", text)
         if days:
             return f"延期天数须为 1 至 {days.group(1)} 个工作日。"
+        if text.startswith("malformed phone number"):
+            return "电话号码格式不正确：请输入11位手机号或带区号的固定电话。"
+        if "already a" in text:
+            return "工单已经是该类型。"
+        if "the supervision note" in text:
+            return "督办意见不能为空。"
+        if "unknown callback result" in text:
+            return "请选择回访结果：满意、基本满意、不满意或未接通。"
         if "unknown department" in text:
             return "请选择一个有效的承办单位。"
         if "merged into itself" in text:

@@ -27,6 +27,9 @@ def demo(
 
     hotline = get_app()
     end = parse_now(now)
+    from hotline.bootstrap import import_sample_kb  # noqa: PLC0415
+
+    import_sample_kb(hotline)
     with Progress() as progress:
         task = progress.add_task("模拟中", total=None)
 

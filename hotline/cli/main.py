@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from hotline.cli import apikeys, demo, doctor, jobs, nlu, privacy, serve, staff, stats, tickets
+from hotline.cli import apikeys, demo, desk, doctor, jobs, kb, nlu, privacy, serve, staff, stats, tickets
 from hotline.cli.common import get_app, handles_errors
 from tickets.text import clean
 
@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 app.add_typer(tickets.app, name="ticket")
 app.add_typer(staff.app, name="staff")
+app.add_typer(desk.app, name="callback")
 app.add_typer(stats.app, name="stats")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(jobs.outbox, name="outbox")
@@ -27,6 +28,7 @@ app.command("serve")(serve.serve)
 app.command("doctor")(doctor.doctor)
 app.add_typer(nlu.app, name="nlu")
 app.add_typer(apikeys.app, name="apikey")
+app.add_typer(kb.app, name="kb")
 app.command("classify")(nlu.classify)
 app.command("mask")(privacy.mask)
 app.add_typer(privacy.citizen, name="citizen")

@@ -49,6 +49,12 @@ def serve(
     load_model(hotline)  # trains a missing model here, once, rather than in every worker at the same time
     if workers > 1:
         hotline.__dict__.pop("classifier", None)  # each worker loads its own; this process only waits
+    from hotline.bootstrap import import_sample_kb
+
+    if import_sample_kb(hotline):
+        typer.echo("知识库为空：已导入示例知识库；请用 `hotline kb import 文件 --replace` 换成本市的知识库")
+    # Encodes new wording once here (cached on disk), so workers only read the vectors.
+    typer.echo(f"知识库：{hotline.kb_search.warm()} 条可检索")
     bot = "Telegram 机器人已开启" if hotline.settings.env.telegram_token else "未设置 TELEGRAM_TOKEN：仅网页聊天"
     if hotline.settings.env.wechat is not None:
         bot += "；微信公众号已开启：/wechat"

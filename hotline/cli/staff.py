@@ -20,7 +20,7 @@ def _directory() -> Directory:
 @handles_errors
 def add(
     name: str = typer.Option(..., "--name"),
-    role: str = typer.Option(..., "--role", help="staff | head | dispatcher | leader"),
+    role: str = typer.Option(..., "--role", help="staff | head | dispatcher | leader | operator | kb_editor"),
     department: str = typer.Option(None, "--department", help="department code (staff and head)"),
     telegram_id: str = typer.Option(None, "--telegram-id"),
     username: str = typer.Option(None, "--username", help="login name for the web workbench"),
@@ -74,7 +74,7 @@ def list_(fmt: Format = FORMAT_OPTION) -> None:
 @handles_errors
 def invite(
     department: str = typer.Option(None, "--department"),
-    role: str = typer.Option("staff", "--role", help="staff | head | dispatcher | leader"),
+    role: str = typer.Option("staff", "--role", help="staff | head | dispatcher | leader | operator | kb_editor"),
 ) -> None:
     """Print a one-time code; the person sends /join CODE to the bot."""
     hotline = get_app()

@@ -22,6 +22,7 @@ from tickets.directory import Directory
 from tickets.intake import CitizenRef, Submission
 from tickets.models import Ticket
 from tickets.notices import type_zh
+from tickets.phones import normalise_phone
 from tickets.states import ACTION_LABELS_ZH, RATING_LABELS_ZH, STATE_LABELS_ZH, Rating, State
 
 app = typer.Typer(help="Submit, show, list and move tickets (工单).", no_args_is_help=True)
@@ -48,6 +49,8 @@ def _print(ticket: Ticket, fmt: Format, created: bool | None = None) -> None:
         ("诉求", ticket.text if len(ticket.text) < 200 else ticket.text[:200] + "…"),
         ("地点", ticket.location),
         ("联系电话", ticket.contact_phone),
+        ("保密", "是" if ticket.confidential else None),
+        ("来电/来信次数", hotline.tickets.contact_count(ticket.number)),
         ("渠道", ticket.channel),
         ("受理时间", iso(ticket.created_at)),
         ("签收时限", iso(ticket.accept_due)),
@@ -78,26 +81,42 @@ def _actor(kind: str, actor_id: int | None, names: dict[int, str]) -> str:
 @handles_errors
 def submit(
     text: str = typer.Option(..., "--text", help="the citizen's message"),
-    citizen: str = typer.Option("cli-citizen", "--citizen", help="the citizen's id on the channel"),
-    channel: str = typer.Option("cli", "--channel"),
+    citizen: str = typer.Option(None, "--citizen", help="the citizen's id on the channel (default: --phone, else cli-citizen)"),
+    channel: str = typer.Option("cli", "--channel", help="cli | phone | web | telegram …"),
     message_id: str = typer.Option(None, "--message-id", help="the channel's message id (same id = same ticket)"),
     ticket_type: str = typer.Option(None, "--type", help="consultation|complaint|suggestion (default: classifier's)"),
     department: str = typer.Option(None, "--department", help="department code (default: classifier's)"),
-    phone: str = typer.Option(None, "--phone"),
+    phone: str = typer.Option(None, "--phone", help="the caller's phone; identifies them when no --citizen is given"),
+    join: str = typer.Option(None, "--join", help="add this as a repeat contact (重复来电) to ticket NUMBER instead"),
+    as_: int = typer.Option(None, "--as", help="with --join: the operator or dispatcher joining it (default: the citizen)"),
+    confidential: bool = typer.Option(False, "--confidential", help="保密: hide name and phone from the department"),
     now: str = NOW_OPTION,
     fmt: Format = FORMAT_OPTION,
 ) -> None:
-    """Open a ticket from a citizen's message, as intake does for every channel."""
+    """Open a ticket from a citizen's message, as intake does for every channel (or join one with --join)."""
+    service = get_app().tickets
+    number = normalise_phone(phone) if phone else None
+    ref = CitizenRef(channel, citizen or number or "cli-citizen", phone=number)
+    if join:
+        citizen_id = service.citizen_id(ref.channel, ref.external_id, phone=number) if as_ is None else None
+        service.add_contact(join, text, channel, staff_id=as_, citizen_id=citizen_id, now=parse_now(now))
+        ticket = service.get(join)
+        if fmt is Format.json:
+            emit_json({**ticket_dict(ticket), "joined": True, "contacts": service.contact_count(join)})
+        else:
+            typer.echo(f"已作为重复来电加入工单 {ticket.number}（共 {service.contact_count(join)} 次来电/来信）")
+        return
     submission = Submission(
         channel=channel,
         external_message_id=message_id or uuid.uuid4().hex,
-        citizen=CitizenRef(channel, citizen, phone=phone),
+        citizen=ref,
         text=text,
         ticket_type=ticket_type,
         department=department,
-        phone=phone,
+        phone=number,
+        confidential=confidential,
     )
-    result = get_app().tickets.submit(submission, parse_now(now))
+    result = service.submit(submission, parse_now(now))
     _print(result.ticket, fmt, created=result.created)
 
 
@@ -117,6 +136,9 @@ def show(number: str, fmt: Format = FORMAT_OPTION) -> None:
             for e in events
         ]
         payload["replies"] = [{"at": iso(r.at), "staff_id": r.staff_id, "text": r.text} for r in replies]
+        payload["contacts"] = service.contact_count(number)
+        payload["callback_attempts"] = [{"at": iso(a.at), "staff_id": a.staff_id, "result": a.result, "note": a.note}
+                                        for a in service.callback_attempts(number)]
         emit_json(payload)
         return
     _print(ticket, fmt)
@@ -154,10 +176,16 @@ def list_(
     state: str = typer.Option(None, "--state", help="only this state"),
     department: str = typer.Option(None, "--department", help="only this department code"),
     limit: int = typer.Option(None, "--limit", help="at most this many, newest first"),
+    phone: str = typer.Option(None, "--phone", help="only the tickets of the caller with this phone number"),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Tickets, newest first."""
-    tickets = get_app().tickets.find(state=state, department=department, limit=limit)
+    service = get_app().tickets
+    if phone:
+        tickets = [t for t in service.tickets_by_phone(phone) if (not state or t.state == state)
+                   and (not department or t.department_code == department)][:limit]
+    else:
+        tickets = service.find(state=state, department=department, limit=limit)
     if fmt is Format.json:
         emit_json([ticket_dict(t) for t in tickets])
         return
@@ -205,7 +233,7 @@ def return_(number: str, reason: str = typer.Option(..., "--reason"), as_: int =
 @handles_errors
 def reroute(number: str, department: str = typer.Option(..., "--department"), as_: int = AS_OPTION,
             now: str = NOW_OPTION, fmt: Format = FORMAT_OPTION) -> None:
-    """Dispatcher: send a returned ticket to another department (改派)."""
+    """Dispatcher: send an open ticket to another department (改派)."""
     _print(get_app().tickets.reroute(number, as_, department, parse_now(now)), fmt)
 
 

@@ -57,11 +57,21 @@ class OverdueTicket:
 def contributions(ticket: Any, events: Sequence[Any], calendar: WorkCalendar) -> list[Contribution]:
     """The dated contributions of one ticket, from its events in order (see the module doc)."""
     out: list[Contribution] = [(ticket.created_at, "", "received", 1)]
+    consultation = ticket.type == "consultation"
+    if consultation:
+        out.append((ticket.created_at, "", "consultations", 1))
     accepted = answered = rated = False
     for event in events:
         dept, action, at = event.department_code or "", event.action, event.at
         if action in ("assign", "reroute"):
             out.append((at, dept, "assigned", 1))
+            if consultation:
+                out.append((at, dept, "consultations_assigned", 1))
+        elif action == "close_at_once":
+            # Settled at first contact: closed for the city (no department's key), and counted for
+            # the department it would have gone to as a direct answer or a transfer.
+            out.append((at, "", "closed", 1))
+            out.append((at, dept, "transferred" if getattr(ticket, "close_reason", None) == "transferred" else "direct_answers", 1))
         elif action == "return":
             out.append((at, dept, "returned", 1))
         elif action == "accept" and not accepted:
@@ -98,7 +108,7 @@ def contributions(ticket: Any, events: Sequence[Any], calendar: WorkCalendar) ->
 T: Any = Ticket.__table__.c  # type: ignore[attr-defined]
 E: Any = TicketEvent.__table__.c  # type: ignore[attr-defined]
 _TICKET_COLUMNS = (T.id, T.number, T.type, T.created_at, T.accepted_on_time, T.answered_on_time, T.department_code,
-                   T.state, T.answer_due, T.updated_at)
+                   T.state, T.answer_due, T.updated_at, T.close_reason)
 _EVENT_COLUMNS = (E.ticket_id, E.at, E.action, E.actor_kind, E.department_code, E.to_state, E.note)
 
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 COUNT_FIELDS = ("received", "assigned", "returned", "accepted_in_time", "answered", "answered_on_time",
-                "closed", "rated", "satisfied", "handling_hours")
+                "closed", "rated", "satisfied", "consultations", "consultations_assigned", "direct_answers",
+                "transferred", "handling_hours")
 
 
 @dataclass
@@ -22,6 +23,10 @@ class Counts:
     closed: int = 0
     rated: int = 0
     satisfied: int = 0
+    consultations: int = 0  # consultations received (the city's denominator of direct_answer_rate)
+    consultations_assigned: int = 0  # consultations assigned to a department (its denominator, with its direct answers)
+    direct_answers: int = 0  # 直接答复: closed at first contact from the knowledge base
+    transferred: int = 0  # 紧急转办: handed to 110/119/120
     handling_hours: float = 0.0  # sum of working hours from creation to first answer
     overdue: int = 0  # not additive over days: the tickets overdue at the period's end
 
@@ -33,6 +38,9 @@ class Counts:
         """A department's received (受理量) is what was assigned (派) to it."""
         copy = Counts(**{f.name: getattr(self, f.name) for f in fields(self)})
         copy.received = self.assigned
+        # Settled at first contact, a department's direct answers never reached its queue: they
+        # count beside its consultations, not in its received.
+        copy.consultations = self.consultations_assigned + self.direct_answers
         return copy
 
     def figures(self) -> dict[str, Any]:
@@ -57,6 +65,10 @@ class Counts:
             "assigned": self.assigned,
             "returned": self.returned,
             "return_rate": ratio(self.returned, self.assigned),
+            "consultations": self.consultations,
+            "direct_answers": self.direct_answers,
+            "direct_answer_rate": ratio(self.direct_answers, self.consultations),
+            "transferred": self.transferred,
         }
 
 
@@ -65,4 +77,5 @@ def ratio(numerator: float, denominator: float) -> float | None:
 
 
 FIGURE_NAMES = tuple(Counts().figures())
-RATE_NAMES = ("response_rate", "closure_rate", "on_time_rate", "satisfaction_rate", "rating_rate", "return_rate")
+RATE_NAMES = ("response_rate", "closure_rate", "on_time_rate", "satisfaction_rate", "rating_rate", "return_rate",
+              "direct_answer_rate")

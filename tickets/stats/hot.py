@@ -6,15 +6,20 @@ a common list; the longest at that place), prefixed with the place it names (幸
 ending in 小区, 路, 街道, 村… whose name part holds no function or question word (到哪里, 我们小区
 and 公交线路 are not places). The report then groups the labels by issue word: the group is named
 after its most frequent place when most of its messages name it (幸福里·物业), else after the word
-alone, and lists its places with their counts. Messages with no issue word are left out."""
+alone, and lists its places with their counts. Messages with no issue word are left out.
+
+Where the wiring hands in the tickets' sentence vectors, groups that mean the same are then merged
+(merge_by_meaning): words group messages readably, vectors catch the same problem in other words."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
+
+import numpy as np
 
 # Issue words any city has; config.yml's department keywords are added to these.
 COMMON_ISSUE_WORDS = (
@@ -119,6 +124,7 @@ class HotIssue:
     example: str = ""
     numbers: list[str] = field(default_factory=list)
     places: list[tuple[str, int]] = field(default_factory=list)
+    related: list[str] = field(default_factory=list)  # labels merged in by meaning (merge_by_meaning)
 
     def add(self, count: int, example: str, numbers: Sequence[str], keep: int = 5) -> None:
         self.count += count
@@ -154,3 +160,38 @@ def group_issues(labelled: Iterable[HotIssue], places_shown: int = 3) -> list[Ho
             group.add(member.count, member.example, member.numbers)
         groups.append(group)
     return sorted(groups, key=lambda g: (-g.count, g.label))
+
+
+def merge_by_meaning(
+    groups: Sequence[HotIssue], vectors: Mapping[str, np.ndarray], threshold: float, keep: int = 5
+) -> list[HotIssue]:
+    """Groups whose messages mean the same merged, so that one problem named in different words
+    (停水 and 自来水, 噪音 and 施工) counts once: a group joins the largest group before it whose centroid
+    (the mean of its tickets' sentence vectors, by number) has a cosine of at least `threshold` with its
+    own. The larger group keeps its readable label; the merged ones are listed in `related`."""
+    merged: list[tuple[HotIssue, np.ndarray | None]] = []
+    for original in sorted(groups, key=lambda g: (-g.count, g.label)):
+        group = replace(original, numbers=list(original.numbers), places=list(original.places),
+                        related=list(original.related))  # the caller's groups stay as they were
+        rows = [vectors[n] for n in group.numbers if n in vectors]
+        centroid = _unit(np.mean(rows, axis=0)) if rows else None
+        target = None
+        if centroid is not None:
+            target = next((i for i, (_, c) in enumerate(merged) if c is not None and float(c @ centroid) >= threshold), None)
+        if target is None:
+            merged.append((group, centroid))
+            continue
+        into, into_centroid = merged[target]
+        assert into_centroid is not None and centroid is not None
+        weight = into.count / (into.count + group.count)
+        merged[target] = (into, _unit(weight * into_centroid + (1 - weight) * centroid))
+        into.related.append(group.label)
+        into.add(group.count, group.example, group.numbers, keep)
+        places = Counter(dict(into.places)) + Counter(dict(group.places))
+        into.places = sorted(places.items(), key=lambda pc: (-pc[1], pc[0]))[: max(len(into.places), 3)]
+    return sorted((g for g, _ in merged), key=lambda g: (-g.count, g.label))
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm else vector

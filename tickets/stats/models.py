@@ -41,6 +41,10 @@ class StatsDelta(SQLModel, table=True):
     closed: int = 0
     rated: int = 0
     satisfied: int = 0
+    consultations: int = 0
+    consultations_assigned: int = 0
+    direct_answers: int = 0
+    transferred: int = 0
     handling_hours: float = 0.0
 
 

@@ -4,11 +4,12 @@ reads"). Past days come from snapshots; days without one, and today, from the li
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
@@ -16,14 +17,25 @@ from tickets.masking import mask_personal
 from tickets.models import Department
 from tickets.states import TicketType
 from tickets.stats.daily import GroupKey, OverdueTicket, WindowStats, compute_window, overdue_at
+from tickets.stats.desk import desk_figures
 from tickets.stats.figures import Counts
-from tickets.stats.hot import HotIssue, group_issues, vocabulary
+from tickets.stats.hot import HotIssue, group_issues, merge_by_meaning, vocabulary
+from tickets.stats.kb import kb_figures
 from tickets.stats.models import StatsDay, StatsDelta, StatsHot, StatsIntake, StatsOverdue
 from tickets.stats.periods import Period
 from tickets.timelimits import Policy
 from tickets.timeutil import ensure_aware
 
 HOT_ISSUES = 10
+
+
+@dataclass(frozen=True)
+class HotMeaning:
+    """Sentence vectors of tickets by number (handed in by the wiring, which owns the encoder) and the
+    cosine of two groups' centroids above which they are one issue."""
+
+    vectors: Callable[[Sequence[str]], Mapping[str, np.ndarray]]
+    threshold: float
 
 
 @dataclass(frozen=True)
@@ -138,9 +150,13 @@ def build_report(
     now: datetime,
     ranking: Ranking = Ranking(),
     words: Sequence[str] = (),
+    meaning: HotMeaning | None = None,
 ) -> dict[str, Any]:
     """Every figure of the report for `period`, with the previous period beside it (JSON-ready)."""
     current = load_period(engine, policy, period, now, words)
+    hot = group_issues(current.hot.values())
+    if meaning is not None:
+        hot = merge_by_meaning(hot, meaning.vectors([n for h in hot for n in h.numbers]), meaning.threshold)
     previous = load_period(engine, policy, period.previous(), now, words)
     city, departments, types = _totals(current)
     p_city, p_departments, p_types = _totals(previous)
@@ -165,7 +181,8 @@ def build_report(
     return {
         "period": period.as_dict(),
         "as_of": current.as_of.isoformat() if current.as_of else None,
-        "city": {**city.figures(), "previous": p_city.figures()},
+        "city": {**city.figures(), **desk_figures(engine, policy, period, now),
+                 "previous": {**p_city.figures(), **desk_figures(engine, policy, period.previous(), now)}},
         "departments": rows,
         "types": [{"type": t.value, **types[t.value].figures(), "previous": p_types[t.value].figures()}
                   for t in TicketType],
@@ -177,14 +194,17 @@ def build_report(
         # masking learned something must not publish it on the dashboard and in every export.
         "hot_issues": [{"label": mask_personal(h.label), "count": h.count, "example": mask_personal(h.example),
                         "numbers": h.numbers, "department": h.department_code,
-                        "places": [{"place": mask_personal(place), "count": count} for place, count in h.places]}
-                       for h in group_issues(current.hot.values())[:HOT_ISSUES] if h.count >= 2],
+                        "places": [{"place": mask_personal(place), "count": count} for place, count in h.places],
+                        "related": [mask_personal(label) for label in h.related]}
+                       for h in hot[:HOT_ISSUES] if h.count >= 2],
         "hours": [{"hour": hour, "count": sum(c for (h, _), c in current.intake.items() if h == hour)}
                   for hour in range(24)],
         "channels": [{"channel": ch, "count": n} for ch, n in Counter(
             {ch: sum(c for (_, c2), c in current.intake.items() if c2 == ch) for ch in
              {c2 for _, c2 in current.intake}}).most_common()],
         "source": {"snapshot_days": current.from_snapshots, "live_days": current.live_days},
+        "kb": kb_figures(engine, policy.calendar.start_of(period.first),
+                         min(policy.calendar.start_of(period.last + timedelta(days=1)), now)),
     }
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-07 16:05:38.405091
+Create Date: 2026-12-07 16:25:32.736609
 """
 from __future__ import annotations
 
@@ -70,6 +70,17 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('code')
     )
+    op.create_table('kb_miss',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('at', tickets.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('text', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('best_entry_id', sa.Integer(), nullable=True),
+    sa.Column('score', sa.Float(), nullable=True),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('kb_miss', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_kb_miss_at'), ['at'], unique=False)
+
     op.create_table('rate_counter',
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=160), nullable=False),
     sa.Column('window', sa.BigInteger(), nullable=False),
@@ -114,6 +125,10 @@ def upgrade() -> None:
     sa.Column('closed', sa.Integer(), nullable=False),
     sa.Column('rated', sa.Integer(), nullable=False),
     sa.Column('satisfied', sa.Integer(), nullable=False),
+    sa.Column('consultations', sa.Integer(), nullable=False),
+    sa.Column('consultations_assigned', sa.Integer(), nullable=False),
+    sa.Column('direct_answers', sa.Integer(), nullable=False),
+    sa.Column('transferred', sa.Integer(), nullable=False),
     sa.Column('handling_hours', sa.Float(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
@@ -224,6 +239,7 @@ def upgrade() -> None:
     sa.Column('department_confidence', sa.Float(), nullable=True),
     sa.Column('needs_review', sa.Boolean(), nullable=False),
     sa.Column('urgent', sa.Boolean(), nullable=False),
+    sa.Column('confidential', sa.Boolean(), nullable=False),
     sa.Column('contact_phone', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
     sa.Column('location', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
@@ -277,6 +293,81 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('attachment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_attachment_ticket_id'), ['ticket_id'], unique=False)
+
+    op.create_table('callback_attempt',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('staff_id', sa.Integer(), nullable=False),
+    sa.Column('at', tickets.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('result', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('note', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], ),
+    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('callback_attempt', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_callback_attempt_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_callback_attempt_ticket_id'), ['ticket_id'], unique=False)
+
+    op.create_table('contact',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('at', tickets.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('text', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('staff_id', sa.Integer(), nullable=True),
+    sa.Column('citizen_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], ),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], ),
+    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('contact', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_contact_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contact_ticket_id'), ['ticket_id'], unique=False)
+
+    op.create_table('desk_call',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('staff_id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=True),
+    sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('at', tickets.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('seconds', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], ),
+    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('desk_call', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_desk_call_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_desk_call_staff_id'), ['staff_id'], unique=False)
+
+    op.create_table('kb_entry',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('question', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('question_key', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('variants', sa.JSON(), nullable=False),
+    sa.Column('answer', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('link', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+    sa.Column('department_code', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('topic', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('tags', sa.JSON(), nullable=False),
+    sa.Column('valid_from', sa.Date(), nullable=True),
+    sa.Column('valid_until', sa.Date(), nullable=True),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('from_ticket_id', sa.Integer(), nullable=True),
+    sa.Column('reminded_for', sa.Date(), nullable=True),
+    sa.Column('created_at', tickets.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', tickets.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('published_at', tickets.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['from_ticket_id'], ['ticket.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('question_key')
+    )
+    with op.batch_alter_table('kb_entry', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_kb_entry_department_code'), ['department_code'], unique=False)
+        batch_op.create_index('ix_kb_entry_status_department', ['status', 'department_code'], unique=False)
 
     op.create_table('message',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -348,6 +439,24 @@ def upgrade() -> None:
     with op.batch_alter_table('reply', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_reply_ticket_id'), ['ticket_id'], unique=False)
 
+    op.create_table('supervision',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('staff_id', sa.Integer(), nullable=False),
+    sa.Column('department_code', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('at', tickets.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('text', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('acknowledged_at', tickets.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('acknowledged_by', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['acknowledged_by'], ['staff.id'], ),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], ),
+    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('supervision', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_supervision_department_code'), ['department_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_supervision_ticket_id'), ['ticket_id'], unique=False)
+
     op.create_table('ticket_access',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ticket_id', sa.Integer(), nullable=False),
@@ -389,11 +498,31 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
     sa.PrimaryKeyConstraint('ticket_id', 'encoder')
     )
+    op.create_table('kb_version',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('entry_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('staff_id', sa.Integer(), nullable=True),
+    sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('at', tickets.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('snapshot', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['entry_id'], ['kb_entry.id'], ),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('kb_version', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_kb_version_entry_id'), ['entry_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('kb_version', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_kb_version_entry_id'))
+
+    op.drop_table('kb_version')
     op.drop_table('ticket_vector')
     with op.batch_alter_table('ticket_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ticket_event_ticket_id'))
@@ -406,6 +535,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ticket_access_at'))
 
     op.drop_table('ticket_access')
+    with op.batch_alter_table('supervision', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_supervision_ticket_id'))
+        batch_op.drop_index(batch_op.f('ix_supervision_department_code'))
+
+    op.drop_table('supervision')
     with op.batch_alter_table('reply', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_reply_ticket_id'))
 
@@ -425,6 +559,26 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_message_citizen_id'))
 
     op.drop_table('message')
+    with op.batch_alter_table('kb_entry', schema=None) as batch_op:
+        batch_op.drop_index('ix_kb_entry_status_department')
+        batch_op.drop_index(batch_op.f('ix_kb_entry_department_code'))
+
+    op.drop_table('kb_entry')
+    with op.batch_alter_table('desk_call', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_desk_call_staff_id'))
+        batch_op.drop_index(batch_op.f('ix_desk_call_at'))
+
+    op.drop_table('desk_call')
+    with op.batch_alter_table('contact', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_contact_ticket_id'))
+        batch_op.drop_index(batch_op.f('ix_contact_at'))
+
+    op.drop_table('contact')
+    with op.batch_alter_table('callback_attempt', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_callback_attempt_ticket_id'))
+        batch_op.drop_index(batch_op.f('ix_callback_attempt_at'))
+
+    op.drop_table('callback_attempt')
     with op.batch_alter_table('attachment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_attachment_ticket_id'))
 
@@ -472,6 +626,10 @@ def downgrade() -> None:
 
     op.drop_table('staff')
     op.drop_table('rate_counter')
+    with op.batch_alter_table('kb_miss', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_kb_miss_at'))
+
+    op.drop_table('kb_miss')
     op.drop_table('department')
     op.drop_table('citizen')
     op.drop_table('bot_state')
