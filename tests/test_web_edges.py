@@ -211,5 +211,7 @@ def test_every_page_has_the_security_headers_and_the_favicon_is_served(hotline: 
         assert headers["referrer-policy"] == "same-origin", path
     icon = client.get("/favicon.ico")
     assert icon.status_code == 200 and icon.headers["content-type"] == "image/x-icon" and icon.content[:4] == b"\0\0\1\0"
+    home = client.get("/", follow_redirects=False)  # the bare address is not a 404 for a new user
+    assert home.status_code == 303 and home.headers["location"] == "/chat"
     for page in ("/chat", "/login", "/public"):  # no inline script is left for the CSP to block
         assert "<script>" not in client.get(page).text and "onchange=" not in client.get(page).text

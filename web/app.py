@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from hotline.bootstrap import App
@@ -34,6 +34,11 @@ def create_app(hotline: App) -> FastAPI:
         api.include_router(wechat.router(hotline))
     api.include_router(open311.router(hotline))
     api.include_router(ops.router(hotline))
+
+    # A new user opens the bare address first (README points at /chat): send them to the citizen's page.
+    @api.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/chat", status_code=303)
 
     @api.get("/favicon.ico", include_in_schema=False)
     def favicon() -> FileResponse:
