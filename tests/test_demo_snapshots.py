@@ -34,7 +34,7 @@ def test_demo_snapshots_the_simulated_days_with_the_live_figures(tmp_path: Path)
     config = keywords_config(tmp_path)
     demo = ("demo", "--weeks", "2", "--per-day", "25", "--seed", "3", "--now", NOW)
     out = _hotline(tmp_path / "with", config, *demo)
-    assert "snapshots of 14 days" in out
+    assert "已存 14 天的统计快照" in out
     _hotline(tmp_path / "without", config, *demo, "--no-snapshots")
     stored, live = _week(tmp_path / "with", config), _week(tmp_path / "without", config)
     assert stored["source"] == {"snapshot_days": 7, "live_days": 0}

@@ -14,7 +14,7 @@ from hotline.settings import ConfigError, load_config
 from tests.conftest import PROJECT, FakeClock, local
 from tests.factories import people, submit
 from tickets.publication import PublicationRules, SensitiveKind, excerpt, resolved_cases
-from tickets.states import Rating
+from tickets.states import Rating, State
 from web.app import create_app
 
 WEEK = "2026-W46"  # Mon 9 – Sun 15 Nov 2026
@@ -27,6 +27,8 @@ def _close(app: App, text: str, department: str, answer: str = "已安排处理�
     staff = people(app)["housing_staff"] if department == "housing" else _head(app, department)
     number = submit(app, text=text, citizen=f"{citizen}-{text[:6]}", department=department,
                     now=local(2026, 11, day, 9)).number
+    if app.tickets.get(number).state == State.new:  # urgent: the dispatchers route it first
+        app.tickets.assign(number, people(app)["dispatcher"], department, local(2026, 11, day, 9, 30))
     app.tickets.accept(number, staff, local(2026, 11, day, 10))
     app.tickets.answer(number, staff, answer, local(2026, 11, day, 11))
     citizen_id = app.tickets.get(number).citizen_id

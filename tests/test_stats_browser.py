@@ -4,6 +4,7 @@ simulated city (`hotline demo`), with screenshots kept in test-artifacts/."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -38,6 +39,16 @@ def _personal_numbers(app: App) -> dict[str, set[str]]:
 
 
 @pytest.mark.slow
+def charts_loaded(page, seconds: float = 60) -> None:  # type: ignore[no-untyped-def]
+    """Wait until every chart image has loaded. Polled from here: the page's CSP forbids the eval
+    behind Playwright's wait_for_function, and a one-off evaluation is allowed."""
+    page.locator("img.chart").first.wait_for(timeout=seconds * 1000)
+    deadline = time.monotonic() + seconds
+    while not page.eval_on_selector_all("img.chart", "imgs => imgs.every(i => i.complete && i.naturalWidth > 0)"):
+        assert time.monotonic() < deadline, "the charts did not load"
+        time.sleep(0.1)
+
+
 def test_dashboard_and_public_page_in_headless_chromium(demo_city: str, hotline_sqlite: App) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
@@ -50,8 +61,7 @@ def test_dashboard_and_public_page_in_headless_chromium(demo_city: str, hotline_
         page.fill("#password", "leader-pass-1")
         page.click("#login")
         page.wait_for_url(re.compile(r".*/dashboard.*"))
-        page.wait_for_function("[...document.querySelectorAll('img.chart')].every(i => i.complete && i.naturalWidth > 0)",
-                               timeout=60_000)
+        charts_loaded(page)
         widths = page.eval_on_selector_all("img.chart", "imgs => imgs.map(i => i.naturalWidth)")
         assert len(widths) == 3 and min(widths) > 400
         assert page.locator("#departments tr.bottom").count() == 3
@@ -77,8 +87,7 @@ def test_dashboard_and_public_page_in_headless_chromium(demo_city: str, hotline_
 
         page.goto(f"{demo_city}/dashboard?week=2026-W30")
         assert page.inner_text("#no-data") == "该周暂无数据"
-        page.wait_for_function("[...document.querySelectorAll('img.chart')].every(i => i.complete && i.naturalWidth > 0)",
-                               timeout=60_000)
+        charts_loaded(page)
         page.screenshot(path=str(ARTIFACTS / "dashboard_empty_week.png"), full_page=True)
 
         public = browser.new_page(viewport={"width": 1400, "height": 900})
