@@ -134,6 +134,9 @@ def main() -> None:
         home = args.home or work / "home"
         data = yaml.safe_load((PROJECT / "config.yml").read_text(encoding="utf-8"))
         data["bot"]["flood_limit_per_minute"] = 1_000_000
+        # The load comes from one address: the per-address and overall limits are set for the test.
+        data.setdefault("web", {}).setdefault("chat", {}).update(per_address_per_minute=1_000_000,
+                                                                   overall_per_minute=1_000_000)
         data["nlu"]["backend"] = args.nlu
         config = work / "config.yml"
         config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
