@@ -95,6 +95,13 @@ class Ranking(Strict):
     bottom: int = Field(3, ge=0)
 
 
+def weekday_and_time(value: str, example: str) -> str:
+    """A weekly moment as config.yml writes it ('mon 09:00'), or an error that shows one."""
+    if not re.fullmatch(r"(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):[0-5]\d", value):
+        raise ValueError(f"expected a weekday and a time such as '{example}', got {value!r}")
+    return value
+
+
 class LearningConfig(Strict):
     """The weekly challenger (hotline/learning.py): trained on the corrections the centre made,
     promoted only if it beats the current model on the most recent of them, held out."""
@@ -108,9 +115,7 @@ class LearningConfig(Strict):
     @field_validator("schedule")
     @classmethod
     def _day_and_time(cls, value: str) -> str:
-        if not re.fullmatch(r"(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):[0-5]\d", value):
-            raise ValueError(f"expected a weekday and a time such as 'sun 03:00', got {value!r}")
-        return value
+        return weekday_and_time(value, "sun 03:00")
 
 
 class SimilarConfig(Strict):
@@ -207,9 +212,7 @@ class SchedulerConfig(Strict):
     @field_validator("weekly_report")
     @classmethod
     def _day_and_time(cls, value: str) -> str:
-        if not re.fullmatch(r"(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):[0-5]\d", value):
-            raise ValueError(f"expected a weekday and a time such as 'mon 09:00', got {value!r}")
-        return value
+        return weekday_and_time(value, "mon 09:00")
 
 
 class SensitiveKindConfig(Strict):
