@@ -94,6 +94,7 @@ def test_department_accepts_and_answers_and_the_page_shows_text_phone_history_an
     page = client.get(f"/workbench/ticket/{ticket.number}")
     assert "物业乱收费" in page.text and PHONE in page.text and 'id="accept"' in page.text
     assert 'id="answer"' not in page.text  # a department answers only after 签收
+    assert "（网页）" in page.text  # the channel in Chinese, not its code
 
     accepted = post(client, ticket.number, "accept")
     assert accepted.status_code == 303 and state(hotline, ticket.number) == State.accepted

@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from hotline.bootstrap import App
 from hotline.limits import Limits
 from hotline.passwords import verify_dummy, verify_password
+from hotline.reports import CHANNEL_LABELS, channel_label
 from tickets.directory import Directory
 from tickets.models import Staff
 from tickets.sessions import Sessions
@@ -31,6 +32,8 @@ TOO_MANY = "登录失败次数过多，为保护账号安全，请 {minutes} 分
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
 )
+TEMPLATES.globals["channel_label"] = channel_label  # staff read 网页/微信/电话, not the channel's code
+TEMPLATES.globals["channels"] = [(c, CHANNEL_LABELS[c]) for c in ("phone", "web", "wechat", "telegram", "open311", "cli")]
 
 
 def secret_key(hotline: App) -> str:
