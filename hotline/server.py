@@ -28,6 +28,7 @@ from hotline import metrics
 from hotline.bootstrap import App, bootstrap
 from hotline.leader import Leadership
 from hotline.logs import configure_logging
+from hotline.vector_writer import BackgroundVectors
 from web.app import create_app
 
 log = logging.getLogger(__name__)
@@ -169,6 +170,10 @@ class Runtime:
 def build_api(hotline: App, options: ServeOptions) -> FastAPI:
     """The web app with the runtime started and stopped by its lifespan."""
     metrics.instrument(hotline)
+    vectors = None
+    if hotline.embedder is not None:  # off the request path: intake never waits on the encoder
+        vectors = BackgroundVectors(hotline.engine, hotline.embedder)
+        hotline.tickets.vector_sink = vectors
     api = create_app(hotline)
     env = hotline.settings.env
     application = build_bot(hotline) if env.telegram_token else None
@@ -184,6 +189,8 @@ def build_api(hotline: App, options: ServeOptions) -> FastAPI:
             yield
         finally:
             await runtime.stop()
+            if vectors is not None:
+                await asyncio.to_thread(vectors.flush)
 
     api.router.lifespan_context = lifespan
     return api

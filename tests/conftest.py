@@ -20,6 +20,7 @@ from sqlmodel import SQLModel
 from hotline.bootstrap import App, bootstrap
 from hotline.db import make_engine, upgrade
 from hotline.settings import Settings, load_settings
+from tickets.numbering import forget_sequences
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PROJECT = Path(__file__).resolve().parent.parent
@@ -112,7 +113,12 @@ def _truncate_all(url: str) -> None:
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         connection.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
+        # The per-day ticket serial sequences (tickets/numbering.py): numbering starts again at 1.
+        for (name,) in connection.execute(text(
+                "SELECT relname FROM pg_class WHERE relkind = 'S' AND relname LIKE 'ticket\\_serial\\_%'")):
+            connection.execute(text(f'DROP SEQUENCE IF EXISTS "{name}"'))
     engine.dispose()
+    forget_sequences()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

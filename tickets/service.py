@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from sqlalchemy import Engine
@@ -40,6 +40,11 @@ from tickets.timeutil import ensure_aware, utcnow
 from tickets.uow import unit_of_work
 
 Clock = Callable[[], datetime]
+
+
+class VectorSink(Protocol):
+    def put(self, ticket_id: int, text: str, now: datetime) -> None: ...
+
 log = logging.getLogger(__name__)
 
 
@@ -59,9 +64,13 @@ class TicketService(DeskMixin):
         max_text_chars: int = MAX_TEXT_CHARS,
         embedder: Embedder | None = None,
         similar_settings: SimilarSettings | None = None,
+        vector_sink: VectorSink | None = None,
     ) -> None:
         self.engine = engine
         self.embedder = embedder
+        # Where new tickets' vectors go; None: written synchronously just after the intake commit
+        # (the CLI, tests). The server hands them to a background writer (hotline/vector_writer.py).
+        self.vector_sink = vector_sink
         self.similar_settings = similar_settings or SimilarSettings()
         self.policy = policy
         self.classifier = classifier
@@ -169,6 +178,9 @@ class TicketService(DeskMixin):
         """The new ticket's vector for similar search, after the commit so that intake never waits on
         or fails for it; a search encodes whatever is still missing."""
         if self.embedder is None or ticket.id is None:
+            return
+        if self.vector_sink is not None:
+            self.vector_sink.put(ticket.id, ticket.text, now)
             return
         try:
             with self.unit_of_work() as session:

@@ -21,10 +21,13 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import numpy as np
+from sqlalchemy import delete, insert
 from sqlmodel import Session, col, select
 
 from tickets.models import Ticket, TicketVector
 from tickets.states import OPEN_STATES
+
+VECTORS = TicketVector.__table__  # type: ignore[attr-defined]
 
 
 class Embedder(Protocol):
@@ -62,8 +65,21 @@ def from_bytes(blob: bytes) -> np.ndarray:
 
 
 def store_vector(session: Session, ticket_id: int, embedder: Embedder, text: str, now: datetime) -> None:
-    vector = embedder.encode([text])[0]
-    session.merge(TicketVector(ticket_id=ticket_id, encoder=embedder.name, vector=to_bytes(vector), created_at=now))
+    store_vectors(session, [(ticket_id, text)], embedder, now)
+
+
+def store_vectors(session: Session, items: Sequence[tuple[int, str]], embedder: Embedder, now: datetime) -> None:
+    """Encode the texts in one batch and store (or replace) each ticket's vector."""
+    if not items:
+        return
+    rows = embedder.encode([text for _, text in items])
+    ids = [ticket_id for ticket_id, _ in items]
+    # Replace rather than merge: one DELETE and one multi-row INSERT instead of a SELECT per row.
+    session.execute(delete(VECTORS).where(VECTORS.c.encoder == embedder.name, VECTORS.c.ticket_id.in_(ids)))
+    session.execute(insert(VECTORS), [
+        {"ticket_id": ticket_id, "encoder": embedder.name, "vector": to_bytes(vector), "created_at": now}
+        for ticket_id, vector in zip(ids, rows, strict=True)
+    ])
 
 
 def candidates(session: Session, since: datetime, exclude: int | None) -> list[Ticket]:
