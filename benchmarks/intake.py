@@ -3,7 +3,9 @@
     .venv/bin/python benchmarks/intake.py [--count 3000] [--callers 1] [--postgres URL]
 
 `--callers N` submits from N threads at once (each its own connection from the pool), as N web
-workers' requests would.
+workers' requests would; `--processes P` spreads them over P processes (N/P threads each), as
+`hotline serve --workers P` does. The time runs from the moment every process is ready (models
+and encoder loaded) until the last ticket and the last ticket's vector are written.
 
 Runs on a fresh SQLite file, and on PostgreSQL when --postgres or TEST_POSTGRES_URL is given.
 """
@@ -11,6 +13,7 @@ Runs on a fresh SQLite file, and on PostgreSQL when --postgres or TEST_POSTGRES_
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import statistics
 import sys
@@ -19,6 +22,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -40,9 +44,11 @@ MESSAGES = [
 ]
 
 
-def run(database_url: str, count: int, home: Path, callers: int = 1) -> None:
-    settings = load_settings({"HOTLINE_HOME": str(home), "DATABASE_URL": database_url})
-    app = bootstrap(settings)
+def _submit_share(database_url: str, home: str, count: int, callers: int, share: int, shares: int,
+                  run_id: str, barrier: Any, results: Any) -> None:
+    """One process's callers: threads submitting tickets share, share + shares, … of the run."""
+    settings = load_settings({"HOTLINE_HOME": home, "DATABASE_URL": database_url})
+    app = bootstrap(settings, migrate=False)
     app.__dict__["classifier"] = keyword_router(app.config)
     if callers > 5:  # one connection per caller, as that many worker threads would hold
         app.engine.pool._max_overflow = callers  # type: ignore[attr-defined]
@@ -51,18 +57,19 @@ def run(database_url: str, count: int, home: Path, callers: int = 1) -> None:
     if app.embedder is not None:  # as the server does: vectors written in batches off the request
         vectors = BackgroundVectors(app.engine, app.embedder)
         service.vector_sink = vectors
+        app.embedder.encode(["预热"])  # load the encoder before the clock starts, as the server has it
     latencies: list[float] = []
-    run_id = uuid.uuid4().hex[:8]
+    step = callers * shares
 
     def caller(index: int) -> None:
-        for i in range(index, count, callers):
+        for i in range(share + index * shares, count, step):
             submission = Submission("bench", f"{run_id}-{i}", CitizenRef("bench", f"c{i % 500}"),
                                     MESSAGES[i % len(MESSAGES)])
             t0 = time.perf_counter()
             service.submit(submission)
             latencies.append(time.perf_counter() - t0)
 
-    started = time.perf_counter()
+    barrier.wait()
     threads = [threading.Thread(target=caller, args=(index,)) for index in range(callers)]
     for thread in threads:
         thread.start()
@@ -70,32 +77,54 @@ def run(database_url: str, count: int, home: Path, callers: int = 1) -> None:
         thread.join()
     if vectors is not None:  # the tickets' vectors are part of the work: counted in the time
         vectors.flush()
+    results.put(latencies)
+    app.engine.dispose()
+
+
+def run(database_url: str, count: int, home: Path, callers: int = 1, processes: int = 1) -> None:
+    app = bootstrap(load_settings({"HOTLINE_HOME": str(home), "DATABASE_URL": database_url}))  # migrated once
+    backend = app.engine.dialect.name
+    app.engine.dispose()
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(processes + 1), context.Queue()
+    per_process = max(1, callers // processes)
+    run_id = uuid.uuid4().hex[:8]
+    workers = [context.Process(target=_submit_share, args=(database_url, str(home), count, per_process, share,
+                                                           processes, run_id, barrier, results))
+               for share in range(processes)]
+    for worker in workers:
+        worker.start()
+    barrier.wait()
+    started = time.perf_counter()
+    latencies = sorted(x for _ in workers for x in results.get())
     elapsed = time.perf_counter() - started
-    latencies.sort()
+    for worker in workers:
+        worker.join()
     p50 = statistics.median(latencies) * 1000
     p95 = latencies[int(len(latencies) * 0.95)] * 1000
-    backend = app.engine.dialect.name
-    print(f"{backend:10s} {callers} caller{'s' if callers > 1 else ''}: {count} tickets in {elapsed:.2f} s = {count / elapsed:,.0f} tickets/s; "
+    shape = f"{per_process * processes} callers" + (f" in {processes} processes" if processes > 1 else "")
+    print(f"{backend:10s} {shape}: {len(latencies)} tickets in {elapsed:.2f} s = {len(latencies) / elapsed:,.0f} tickets/s; "
           f"latency p50 {p50:.2f} ms, p95 {p95:.2f} ms")
-    app.engine.dispose()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=3000)
     parser.add_argument("--callers", type=int, default=1)
+    parser.add_argument("--processes", type=int, default=1,
+                        help="spread the callers over this many processes, as web workers are (PostgreSQL only)")
     parser.add_argument("--postgres", default=os.environ.get("TEST_POSTGRES_URL"))
     args = parser.parse_args()
     print(describe("sqlalchemy", "sqlmodel", "psycopg"))
     with tempfile.TemporaryDirectory() as tmp:
-        run(f"sqlite:///{Path(tmp) / 'bench.db'}", args.count, Path(tmp), args.callers)
+        run(f"sqlite:///{Path(tmp) / 'bench.db'}", args.count, Path(tmp), args.callers)  # one process: one writer
         if args.postgres:
             name = f"hotline_bench_{uuid.uuid4().hex[:8]}"
             admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
             with admin.connect() as connection:
                 connection.execute(text(f'CREATE DATABASE "{name}"'))
             try:
-                run(args.postgres.rsplit("/", 1)[0] + "/" + name, args.count, Path(tmp), args.callers)
+                run(args.postgres.rsplit("/", 1)[0] + "/" + name, args.count, Path(tmp), args.callers, args.processes)
             finally:
                 with admin.connect() as connection:
                     connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

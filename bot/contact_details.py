@@ -28,12 +28,6 @@ CLOSED_MEANWHILE = "工单 {number} 已办结，无法补充；将为您登记�
 NEEDS_REPLY = (TicketType.consultation, TicketType.complaint)
 
 
-async def remember_known_phone(app: App, event: Event, state: dict[str, Any], draft: dict[str, Any]) -> None:
-    """The phone the hotline already has for this citizen, so that they are not asked again."""
-    citizen = await run(app.tickets.citizen, await citizen_of(app, event, state))
-    draft["known_phone"] = citizen.phone if citizen is not None else None
-
-
 def needs_phone(draft: dict[str, Any]) -> bool:
     """A reply is owed and the hotline has no number to phone the citizen back on."""
     owed = draft.get("wants_callback") or draft.get("type") in NEEDS_REPLY
@@ -55,11 +49,14 @@ def take_phone(draft: dict[str, Any], text: str) -> bool:
     return True
 
 
-async def open_ticket_to_join(app: App, event: Event, state: dict[str, Any], text: str) -> Any:
-    """The citizen's own open ticket this text is about: the number they gave, or one the
-    similar-message search calls a duplicate. None when there is none (or nothing is open)."""
-    citizen_id = await citizen_of(app, event, state)
-    own = {t.number: t for t in await run(app.tickets.find, citizen_id=citizen_id, open_only=True, limit=50)}
+async def look_up_citizen(app: App, event: Event, state: dict[str, Any], draft: dict[str, Any], text: str) -> Any:
+    """What the hotline knows of the citizen writing a new draft, read in one step: the phone it has
+    for them (so that they are not asked again) and their own open ticket this text is about (the
+    number they gave, or one the similar-message search calls a duplicate), or None."""
+    citizen_id, phone, open_tickets = await run(app.tickets.citizen_overview, event.channel, event.user_id)
+    state["citizen_id"] = citizen_id
+    draft["known_phone"] = phone
+    own = {t.number: t for t in open_tickets}
     if not own:
         return None
     given = TICKET_NUMBER.search(text)

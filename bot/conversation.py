@@ -332,8 +332,7 @@ class Conversation:
         state["draft"] = draft
         if prediction.urgent:
             return await self.submit_urgent(event, state)
-        await details.remember_known_phone(self.app, event, state, draft)
-        ticket = await details.open_ticket_to_join(self.app, event, state, text)
+        ticket = await details.look_up_citizen(self.app, event, state, draft, text)
         if ticket is not None:
             state["step"] = CONFIRM
             return details.join_question(draft, ticket)

@@ -40,16 +40,24 @@ class Limits:
 
     def hit(self, key: str, limit: int, seconds: int, now: datetime) -> Verdict:
         """Count one event under `key`; allowed while the window's count stays within `limit`."""
-        start, retry = _window(now, seconds)
+        return self.hit_all([(key, limit, seconds)], now)[0]
+
+    def hit_all(self, checks: Sequence[tuple[str, int, int]], now: datetime) -> list[Verdict]:
+        """Count one event under each (key, limit, seconds) in one statement and one transaction (a
+        chat message passes two limits; each on its own cost a connection and a commit)."""
+        table = RateCounter.__table__  # type: ignore[attr-defined]
+        windows = {key[:160]: _window(now, seconds) for key, _, seconds in checks}
         with Session(self.engine) as session:
             insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-            column = RateCounter.__table__.c["count"]  # type: ignore[attr-defined]
-            stmt = insert(RateCounter).values(key=key[:160], window=start, count=1).on_conflict_do_update(
-                index_elements=["key", "window"], set_={"count": column + 1}
-            ).returning(column)
-            count = int(session.execute(stmt).scalar_one())
+            stmt = insert(table).values([{"key": key, "window": start, "count": 1} for key, (start, _) in windows.items()])
+            stmt = stmt.on_conflict_do_update(index_elements=["key", "window"], set_={"count": table.c["count"] + 1})
+            counts = {key: int(count) for key, count in session.execute(stmt.returning(table.c.key, table.c["count"]))}
             session.commit()
-        return Verdict(count <= limit, count, 0 if count <= limit else retry)
+        verdicts = []
+        for key, limit, _ in checks:
+            count, retry = counts[key[:160]], windows[key[:160]][1]
+            verdicts.append(Verdict(count <= limit, count, 0 if count <= limit else retry))
+        return verdicts
 
     def count(self, key: str, seconds: int, now: datetime) -> Verdict:
         """The window's count so far, without counting (a login checks before it verifies)."""

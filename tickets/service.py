@@ -475,6 +475,22 @@ class TicketService(DeskMixin):
                 continue
         raise RuntimeError("could not register citizen")  # pragma: no cover
 
+    def citizen_overview(self, channel: str, external_id: str, open_limit: int = 50) -> tuple[int, str | None, list[Ticket]]:
+        """The citizen behind a channel's user id (created on first contact), the phone the hotline
+        has for them and their open tickets, newest first: what a new message needs, in one unit of work."""
+        open_states = [s.value for s in State if s not in (State.closed, State.invalid, State.merged)]
+        for _ in range(3):
+            try:
+                with self.unit_of_work() as session:
+                    citizen = get_or_create_citizen(session, CitizenRef(channel, external_id), self.clock())
+                    assert citizen.id is not None
+                    query = select(Ticket).where(Ticket.citizen_id == citizen.id, col(Ticket.state).in_(open_states))
+                    own = list(session.exec(query.order_by(col(Ticket.id).desc()).limit(open_limit)).all())
+                    return citizen.id, citizen.phone, own
+            except IntegrityError:
+                continue
+        raise RuntimeError("could not register citizen")  # pragma: no cover
+
     def citizen(self, citizen_id: int) -> Citizen | None:
         with self.unit_of_work() as session:
             return session.get(Citizen, citizen_id)

@@ -131,9 +131,7 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
         drops: a submitted ticket's number is then either in both or in neither (and the draft, still
         there, submits to the same ticket when pressed again)."""
         def begin() -> tuple[dict[str, Any] | None, dict[str, Any]]:
-            if not store.claim_update(CHANNEL, event.event_id):
-                return None, log_store.load(session)
-            return store.load(CHANNEL, "user", session) or {}, log_store.load(session)
+            return log_store.claim_and_load(session, event.event_id, hotline.now())
 
         # The database work on either side of the conversation goes to a thread in one hop each:
         # every hop costs a thread hand-off, which the profile showed as a third of a ticket's CPU.
@@ -186,8 +184,8 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
             checks.append((f"chat:addr:{address}", rules.per_address_per_minute, 60, texts.BUSY_ADDRESS))
         if photo:
             checks.append((f"chat:photo:{address}", rules.photos_per_address_per_hour, 3600, texts.PHOTO_BUSY))
-        for key, limit, seconds, text in checks:
-            verdict = await asyncio.to_thread(limits.hit, key, limit, seconds, now)
+        verdicts = await asyncio.to_thread(limits.hit_all, [(key, limit, seconds) for key, limit, seconds, _ in checks], now)
+        for (_, _, _, text), verdict in zip(checks, verdicts, strict=True):
             if not verdict.allowed:
                 wait = verdict.retry_after
                 detail = text.format(seconds=wait, minutes=max(1, -(-wait // 60)))

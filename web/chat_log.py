@@ -38,6 +38,13 @@ class ChatLog:
     def save(self, session: str, log: dict[str, Any], now: datetime) -> None:
         self.store.save(CHANNEL, KIND, session, trimmed(log), now)
 
+    def claim_and_load(self, session: str, event_id: str, now: datetime) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        """Claim the event and read the conversation's state and the transcript together: (None, log)
+        when the event was claimed before (a resend)."""
+        claimed, found = self.store.claim_and_load(CHANNEL, event_id, [("user", session), (KIND, session)], now)
+        log = found.get((KIND, session)) or empty()
+        return (found.get(("user", session)) or {} if claimed else None), log
+
     def save_with_state(self, session: str, log: dict[str, Any], state: dict[str, Any], now: datetime) -> None:
         """The transcript and the conversation's state in one transaction, retried on a dropped
         connection (the ticket an event submitted is committed already; its number must not be lost)."""
