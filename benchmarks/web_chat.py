@@ -49,30 +49,33 @@ def buttons(reply: dict[str, Any]) -> list[str]:
     return [b["data"] for row in reply.get("buttons", []) for b in row]
 
 
-async def one_ticket(base: str, serial: int, requests: list[float]) -> bool:
-    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
-        async def call(method: str, path: str, **kwargs: Any) -> httpx.Response:
-            t0 = time.perf_counter()
-            response = await client.request(method, path, **kwargs)
-            requests.append(time.perf_counter() - t0)
-            response.raise_for_status()
-            return response
+async def one_ticket(client: httpx.AsyncClient, serial: int, requests: list[float]) -> bool:
+    """One citizen: a new chat session (no cookie yet) on the client's kept-alive connection, as a
+    browser keeps one. A new httpx client per ticket cost the generator more CPU than the server."""
+    client.cookies.clear()
 
-        await call("GET", "/chat")
-        text = TEXTS[serial % len(TEXTS)]
-        answer = (await call("POST", "/chat/api/events", json={"id": "m1", "kind": "text", "text": text})).json()
-        for step in range(4):
-            replies = answer.get("replies", [])
-            if any("工单号" in r["text"] for r in replies):
-                return True
-            submit = next((d for r in replies for d in buttons(r) if d.startswith("c:submit:")), None)
-            event: dict[str, Any]
-            if submit is not None:
-                event = {"id": f"b{step}", "kind": "button", "data": submit}
-            else:
-                event = {"id": f"t{step}", "kind": "text", "text": "跳过"}  # the place or phone question
-            answer = (await call("POST", "/chat/api/events", json=event)).json()
-        return any("工单号" in r["text"] for r in answer.get("replies", []))
+    async def call(method: str, path: str, **kwargs: Any) -> httpx.Response:
+        t0 = time.perf_counter()
+        response = await client.request(method, path, **kwargs)
+        requests.append(time.perf_counter() - t0)
+        response.raise_for_status()
+        return response
+
+    await call("GET", "/chat")
+    text = TEXTS[serial % len(TEXTS)]
+    answer = (await call("POST", "/chat/api/events", json={"id": "m1", "kind": "text", "text": text})).json()
+    for step in range(4):
+        replies = answer.get("replies", [])
+        if any("工单号" in r["text"] for r in replies):
+            return True
+        submit = next((d for r in replies for d in buttons(r) if d.startswith("c:submit:")), None)
+        event: dict[str, Any]
+        if submit is not None:
+            event = {"id": f"b{step}", "kind": "button", "data": submit}
+        else:
+            event = {"id": f"t{step}", "kind": "text", "text": "跳过"}  # the place or phone question
+        answer = (await call("POST", "/chat/api/events", json=event)).json()
+    return any("工单号" in r["text"] for r in answer.get("replies", []))
 
 
 async def load(base: str, clients: int, tickets: int) -> tuple[float, list[float], list[float], int]:
@@ -85,16 +88,59 @@ async def load(base: str, clients: int, tickets: int) -> tuple[float, list[float
 
     async def client() -> None:
         nonlocal made
-        while not queue.empty():
-            serial = queue.get_nowait()
-            t0 = time.perf_counter()
-            if await one_ticket(base, serial, requests):
-                made += 1
-            whole.append(time.perf_counter() - t0)
+        async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+            while not queue.empty():
+                serial = queue.get_nowait()
+                t0 = time.perf_counter()
+                if await one_ticket(http, serial, requests):
+                    made += 1
+                whole.append(time.perf_counter() - t0)
 
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
     return time.perf_counter() - started, whole, requests, made
+
+
+def cpu_seconds(match: Any) -> float:
+    """CPU time (user + system) of the processes `match(pid, ppid, cmdline)` accepts, from /proc: a
+    cost per ticket that other work on the machine inflates far less than it does wall time."""
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if match(int(entry.name), int(fields[1]), cmdline):
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def server_tree(root: int) -> Any:
+    """The serve process and its workers (uvicorn's supervisor spawns them as children)."""
+    def match(pid: int, ppid: int, _: str) -> bool:
+        return pid == root or ppid == root
+    return match
+
+
+def backends_of(database: str) -> Any:
+    def match(_: int, __: int, cmdline: str) -> bool:
+        return cmdline.startswith("postgres:") and f" {database} " in cmdline
+    return match
+
+
+def settle(root: int, quiet: float = 0.05, limit: float = 120) -> None:
+    """Wait until the server is idle: its start-up work (the scheduler's catch-up jobs, the weekly
+    charts, the sentence encoder loading) done, so that the run measures tickets only."""
+    deadline, last = time.monotonic() + limit, cpu_seconds(server_tree(root))
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        now = cpu_seconds(server_tree(root))
+        if now - last < quiet:
+            return
+        last = now
 
 
 def p(values: list[float], q: float) -> float:
@@ -157,7 +203,15 @@ def main() -> None:
         process, base = serve(env, args.workers, work)
         try:
             asyncio.run(load(base, args.clients, min(args.clients, 10)))  # warm-up
+            settle(process.pid)
+            watch = {"server": server_tree(process.pid)}
+            if database is not None:
+                watch["PostgreSQL"] = backends_of(database)
+            before = {name: cpu_seconds(match) for name, match in watch.items()}
+            own = time.process_time()
             elapsed, whole, requests, made = asyncio.run(load(base, args.clients, args.tickets))
+            costs = {name: cpu_seconds(match) - before[name] for name, match in watch.items()}
+            costs["load generator"] = time.process_time() - own
         finally:
             process.send_signal(signal.SIGINT)
             process.wait(timeout=60)
@@ -169,6 +223,8 @@ def main() -> None:
               f"tickets in {elapsed:.1f} s = {made / elapsed:.1f} tickets/s; ticket p50 {p(whole, .5):.0f} ms "
               f"p95 {p(whole, .95):.0f} ms; request p50 {statistics.median(requests) * 1000:.0f} ms "
               f"p95 {p(requests, .95):.0f} ms ({len(requests)} requests)")
+        print("CPU a ticket: " + ", ".join(f"{name} {seconds / max(made, 1) * 1000:.1f} ms" for name, seconds in costs.items())
+              + f" (2 cores give {2000 / max(sum(costs.values()) / max(made, 1) * 1000, 0.001):.0f} tickets/s at most)")
 
 
 if __name__ == "__main__":

@@ -174,6 +174,7 @@ def build_api(hotline: App, options: ServeOptions) -> FastAPI:
     if hotline.embedder is not None:  # off the request path: intake never waits on the encoder
         vectors = BackgroundVectors(hotline.engine, hotline.embedder)
         hotline.tickets.vector_sink = vectors
+        vectors.start()
     api = create_app(hotline)
     env = hotline.settings.env
     application = build_bot(hotline) if env.telegram_token else None

@@ -31,19 +31,28 @@ class BackgroundVectors:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
+    def start(self) -> None:
+        """Start the thread now, loading the encoder on it (seconds of CPU once), rather than on the
+        first ticket."""
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="ticket-vectors", daemon=True)
+                self._thread.start()
+
     def put(self, ticket_id: int, text: str, now: datetime) -> None:
         self._queue.put((ticket_id, text, now))
         if self._thread is None:
-            with self._lock:
-                if self._thread is None:
-                    self._thread = threading.Thread(target=self._run, name="ticket-vectors", daemon=True)
-                    self._thread.start()
+            self.start()
 
     def flush(self) -> None:
         """Wait until every ticket handed over so far has its vector written (or given up)."""
         self._queue.join()
 
     def _run(self) -> None:
+        try:
+            self.embedder.encode(["预热"])
+        except Exception:  # noqa: BLE001 - reported where the first batch fails
+            log.warning("the sentence encoder could not be loaded", exc_info=True)
         while True:
             items = [self._queue.get()]
             while len(items) < self.batch:
