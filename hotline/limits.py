@@ -8,13 +8,15 @@ a burst at a window's edge may reach twice the limit, which is enough to stop a 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Column, Engine, delete
+from sqlalchemy import BigInteger, Column, Engine, bindparam, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel, select
@@ -45,14 +47,13 @@ class Limits:
     def hit_all(self, checks: Sequence[tuple[str, int, int]], now: datetime) -> list[Verdict]:
         """Count one event under each (key, limit, seconds) in one statement and one transaction (a
         chat message passes two limits; each on its own cost a connection and a commit)."""
-        table = RateCounter.__table__  # type: ignore[attr-defined]
         windows = {key[:160]: _window(now, seconds) for key, _, seconds in checks}
-        with Session(self.engine) as session:
-            insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-            stmt = insert(table).values([{"key": key, "window": start, "count": 1} for key, (start, _) in windows.items()])
-            stmt = stmt.on_conflict_do_update(index_elements=["key", "window"], set_={"count": table.c["count"] + 1})
-            counts = {key: int(count) for key, count in session.execute(stmt.returning(table.c.key, table.c["count"]))}
-            session.commit()
+        params: dict[str, Any] = {}
+        for i, (key, (start, _)) in enumerate(windows.items()):
+            params[f"key_{i}"], params[f"window_{i}"] = key, start
+        with self.engine.begin() as connection:
+            counts = {key: int(count) for key, count in
+                      connection.execute(_hit_statement(self.engine.dialect.name, len(windows)), params)}
         verdicts = []
         for key, limit, _ in checks:
             count, retry = counts[key[:160]], windows[key[:160]][1]
@@ -76,6 +77,17 @@ class Limits:
             )
             session.commit()
             return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+@functools.cache
+def _hit_statement(dialect: str, count: int) -> Any:
+    """Built once per dialect and number of keys: an atomic upsert of `count` counters."""
+    table = RateCounter.__table__  # type: ignore[attr-defined]
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(table).values([{"key": bindparam(f"key_{i}"), "window": bindparam(f"window_{i}"), "count": 1}
+                                 for i in range(count)])
+    return stmt.on_conflict_do_update(index_elements=["key", "window"], set_={"count": table.c["count"] + 1}).returning(
+        table.c.key, table.c["count"])
 
 
 def _window(now: datetime, seconds: int) -> tuple[int, int]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
 from tickets import transitions
@@ -24,6 +24,11 @@ from tickets.timeutil import ensure_aware
 
 CITIZENS = Citizen.__table__  # type: ignore[attr-defined]
 TICKETS = Ticket.__table__  # type: ignore[attr-defined]
+# Built once: every submission runs them (building a statement per call cost about as much as running it).
+_CITIZEN = select(CITIZENS.c.id, CITIZENS.c.phone).where(CITIZENS.c.channel == bindparam("channel"),
+                                                         CITIZENS.c.external_id == bindparam("external_id"))
+_EXISTING = select(TICKETS.c.id).where(TICKETS.c.channel == bindparam("channel"),
+                                       TICKETS.c.external_message_id == bindparam("external_message_id"))
 
 
 @dataclass(frozen=True)
@@ -74,9 +79,7 @@ def get_or_create_citizen(session: Session, ref: CitizenRef, now: datetime) -> C
 def citizen_id(session: Session, ref: CitizenRef, now: datetime) -> int:
     """The citizen's id for a new ticket, as `get_or_create_citizen` but reading only the two
     columns intake needs (a returning citizen is the common case: no ORM object to build)."""
-    row = session.execute(
-        select(CITIZENS.c.id, CITIZENS.c.phone).where(CITIZENS.c.channel == ref.channel, CITIZENS.c.external_id == ref.external_id)
-    ).first()
+    row = session.execute(_CITIZEN, {"channel": ref.channel, "external_id": ref.external_id}).first()
     if row is None:
         return get_or_create_citizen(session, ref, now).id  # type: ignore[return-value]
     if ref.phone and row.phone != ref.phone:
@@ -86,9 +89,7 @@ def citizen_id(session: Session, ref: CitizenRef, now: datetime) -> int:
 
 def find_existing(session: Session, channel: str, external_message_id: str) -> Ticket | None:
     # The id first: a new message (nearly every call) then costs one index probe, no ORM query.
-    found = session.execute(
-        select(TICKETS.c.id).where(TICKETS.c.channel == channel, TICKETS.c.external_message_id == external_message_id)
-    ).scalar()
+    found = session.execute(_EXISTING, {"channel": channel, "external_message_id": external_message_id}).scalar()
     return session.get(Ticket, found) if found is not None else None
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -16,6 +17,8 @@ Buttons = list[list[dict[str, str]]]
 # The table, not the mapped class: an insert of the class goes through the ORM's bulk-insert
 # machinery, which cost more than the rest of a ticket's intake together.
 NOTICES = Notice.__table__  # type: ignore[attr-defined]
+COLUMNS = ("key", "kind", "ticket_id", "recipient_kind", "recipient", "text", "buttons", "attachments", "created_at",
+           "next_attempt_at", "attempts")
 
 
 def enqueue(
@@ -45,13 +48,18 @@ def enqueue(
         "next_attempt_at": now,
         "attempts": 0,
     }
-    dialect = session.get_bind().dialect.name
-    stmt: Any
-    if dialect == "postgresql":
-        stmt = pg_insert(NOTICES).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    elif dialect == "sqlite":
-        stmt = sqlite_insert(NOTICES).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        stmt = insert(NOTICES).values(**values)
-    result = session.execute(stmt)
+    result = session.execute(_insert(session.get_bind().dialect.name), values)
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+@functools.cache
+def _insert(dialect: str) -> Any:
+    """Built once: a notice recorded unless its key exists (building the statement on every call cost
+    as much as running it)."""
+    params = {column.name: bindparam(column.name, type_=column.type) for column in NOTICES.columns
+              if column.name in COLUMNS}
+    if dialect == "postgresql":
+        return pg_insert(NOTICES).values(params).on_conflict_do_nothing(index_elements=["key"])
+    if dialect == "sqlite":
+        return sqlite_insert(NOTICES).values(params).on_conflict_do_nothing(index_elements=["key"])
+    return insert(NOTICES).values(params)  # pragma: no cover - only SQLite and PostgreSQL are supported
