@@ -117,12 +117,12 @@ class HotlineNotifier:
             for openid in openids:
                 self.wechat.send(openid, notice.text, notice.buttons or [])
             return
+        if self.telegram is None:  # staff read the workbench, a web chat citizen polls: no one to look up
+            log.debug("notice %s: no TELEGRAM_TOKEN, nothing sent to Telegram", notice.key)
+            return
         chats = self.telegram_chats(notice)
         if not chats:
             return  # a web chat citizen polls; a person without Telegram reads the workbench
-        if self.telegram is None:
-            log.info("notice %s: no TELEGRAM_TOKEN, %d Telegram recipient(s) not told", notice.key, len(chats))
-            return
         photos = self.attachments(notice)
         for chat in chats:
             self.telegram.send(chat, notice.text, notice.buttons or [], photos)
