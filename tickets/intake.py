@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from tickets import transitions
@@ -27,6 +29,13 @@ TICKETS = Ticket.__table__  # type: ignore[attr-defined]
 # Built once: every submission runs them (building a statement per call cost about as much as running it).
 _CITIZEN = select(CITIZENS.c.id, CITIZENS.c.phone).where(CITIZENS.c.channel == bindparam("channel"),
                                                          CITIZENS.c.external_id == bindparam("external_id"))
+_NEW_CITIZEN = {
+    postgres: insert_of(CITIZENS).values(
+        channel=bindparam("channel"), external_id=bindparam("external_id"), name=bindparam("name"),
+        phone=bindparam("phone"), created_at=bindparam("created_at", type_=CITIZENS.c.created_at.type),
+    ).on_conflict_do_nothing().returning(CITIZENS.c.id, CITIZENS.c.phone)
+    for postgres, insert_of in ((True, pg_insert), (False, sqlite_insert))
+}
 _EXISTING = select(TICKETS.c.id).where(TICKETS.c.channel == bindparam("channel"),
                                        TICKETS.c.external_message_id == bindparam("external_message_id"))
 
@@ -76,15 +85,25 @@ def get_or_create_citizen(session: Session, ref: CitizenRef, now: datetime) -> C
     return citizen
 
 
-def citizen_id(session: Session, ref: CitizenRef, now: datetime) -> int:
-    """The citizen's id for a new ticket, as `get_or_create_citizen` but reading only the two
-    columns intake needs (a returning citizen is the common case: no ORM object to build)."""
-    row = session.execute(_CITIZEN, {"channel": ref.channel, "external_id": ref.external_id}).first()
+def citizen_row(session: Session, ref: CitizenRef, now: datetime) -> tuple[int, str | None]:
+    """The citizen's id and phone, created on first contact, as `get_or_create_citizen` but in plain
+    statements (no ORM object to build: every message and submission asks). The insert ignores a
+    concurrent first contact's row and reads it instead."""
+    params = {"channel": ref.channel, "external_id": ref.external_id}
+    row = session.execute(_CITIZEN, params).first()
     if row is None:
-        return get_or_create_citizen(session, ref, now).id  # type: ignore[return-value]
+        created = session.execute(_NEW_CITIZEN[session.get_bind().dialect.name == "postgresql"],
+                                  {**params, "name": ref.name, "phone": ref.phone, "created_at": now}).first()
+        row = created or session.execute(_CITIZEN, params).one()
+        return int(row.id), row.phone
     if ref.phone and row.phone != ref.phone:
         session.execute(update(CITIZENS).where(CITIZENS.c.id == row.id).values(phone=ref.phone))
-    return int(row.id)
+        return int(row.id), ref.phone
+    return int(row.id), row.phone
+
+
+def citizen_id(session: Session, ref: CitizenRef, now: datetime) -> int:
+    return citizen_row(session, ref, now)[0]
 
 
 def find_existing(session: Session, channel: str, external_message_id: str) -> Ticket | None:

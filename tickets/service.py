@@ -25,9 +25,9 @@ from tickets.errors import InvalidInput, NotFound
 from tickets.intake import (
     CitizenRef,
     Submission,
+    citizen_row,
     create_ticket,
     find_existing,
-    get_or_create_citizen,
 )
 from tickets.models import Citizen, Department, Notice, Reply, Staff, Ticket, TicketEvent
 from tickets.outbox import enqueue
@@ -465,15 +465,8 @@ class TicketService(DeskMixin):
 
     def citizen_id(self, channel: str, external_id: str, phone: str | None = None) -> int:
         """The citizen behind a channel's user id, created on first contact."""
-        for _ in range(3):
-            try:
-                with self.unit_of_work() as session:
-                    citizen = get_or_create_citizen(session, CitizenRef(channel, external_id, phone=phone), self.clock())
-                    assert citizen.id is not None
-                    return citizen.id
-            except IntegrityError:
-                continue
-        raise RuntimeError("could not register citizen")  # pragma: no cover
+        with self.unit_of_work() as session:
+            return citizen_row(session, CitizenRef(channel, external_id, phone=phone), self.clock())[0]
 
     def citizen_overview(self, channel: str, external_id: str, open_limit: int = 50) -> tuple[int, str | None, list[Ticket]]:
         """The citizen behind a channel's user id (created on first contact), the phone the hotline
@@ -482,11 +475,10 @@ class TicketService(DeskMixin):
         for _ in range(3):
             try:
                 with self.unit_of_work() as session:
-                    citizen = get_or_create_citizen(session, CitizenRef(channel, external_id), self.clock())
-                    assert citizen.id is not None
-                    query = select(Ticket).where(Ticket.citizen_id == citizen.id, col(Ticket.state).in_(open_states))
+                    citizen, phone = citizen_row(session, CitizenRef(channel, external_id), self.clock())
+                    query = select(Ticket).where(Ticket.citizen_id == citizen, col(Ticket.state).in_(open_states))
                     own = list(session.exec(query.order_by(col(Ticket.id).desc()).limit(open_limit)).all())
-                    return citizen.id, citizen.phone, own
+                    return citizen, phone, own
             except IntegrityError:
                 continue
         raise RuntimeError("could not register citizen")  # pragma: no cover
