@@ -57,6 +57,22 @@ class SessionLocks:
             connection.close()
 
     @asynccontextmanager
+    async def stripe(self, session: str) -> AsyncIterator[None]:
+        """This process's part only: the session's asyncio lock. The caller takes the database part
+        with `acquire` and gives it back with `release` on a thread of its own choosing, folded into
+        the database work it does there anyway (each thread hand-off costs CPU)."""
+        async with self._stripes[session_key(session) % STRIPES]:
+            yield
+
+    def acquire(self, session: str) -> Any:
+        """The database lock (blocking; inside `stripe`). None where there is none (SQLite)."""
+        return None if self._engine is None else self._take(session_key(session))
+
+    def release(self, held: Any, session: str) -> None:
+        if held is not None:
+            self._release(held, session_key(session))
+
+    @asynccontextmanager
     async def hold(self, session: str) -> AsyncIterator[None]:
         key = session_key(session)
         async with self._stripes[key % STRIPES]:

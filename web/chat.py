@@ -130,24 +130,39 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
         The conversation's state and its transcript are saved together, retried if the connection
         drops: a submitted ticket's number is then either in both or in neither (and the draft, still
         there, submits to the same ticket when pressed again)."""
-        def begin() -> tuple[dict[str, Any] | None, dict[str, Any]]:
-            return log_store.claim_and_load(session, event.event_id, hotline.now())
+        def begin() -> tuple[Any, tuple[dict[str, Any] | None, dict[str, Any]]]:
+            held = locks.acquire(session)  # the lock and the first reads: one thread hand-off
+            try:
+                return held, log_store.claim_and_load(session, event.event_id, hotline.now())
+            except BaseException:
+                locks.release(held, session)
+                raise
 
-        # The database work on either side of the conversation goes to a thread in one hop each:
-        # every hop costs a thread hand-off, which the profile showed as a third of a ticket's CPU.
-        async with locks.hold(session):
-            state, log = await retried(begin)  # a dropped connection is tried again
-            if state is None:
-                answer = log.get("answers", {}).get(event.event_id, {})  # a resend is shown what the first got
-                return {"replies": answer.get("replies", []), "toast": answer.get("toast"), "alert": False,
-                        "keep_input": False, "duplicate": True}
-            outcome = await talk.handle(event, state)
-            now = hotline.now()
-            if shown is not None and not outcome.keep_input:
-                chat_log.add(log, "me", shown, [], now)
-            replies = chat_log.record(log, outcome, pressed, now)
-            chat_log.remember(log, event.event_id, replies, outcome.toast)
-            await asyncio.to_thread(log_store.save_with_state, session, log, state, now)
+        async with locks.stripe(session):
+            held, (state, log) = await retried(begin)  # a dropped connection is tried again
+            try:
+                if state is None:
+                    answer = log.get("answers", {}).get(event.event_id, {})  # a resend is shown what the first got
+                    return {"replies": answer.get("replies", []), "toast": answer.get("toast"), "alert": False,
+                            "keep_input": False, "duplicate": True}
+                outcome = await talk.handle(event, state)
+                now = hotline.now()
+                if shown is not None and not outcome.keep_input:
+                    chat_log.add(log, "me", shown, [], now)
+                replies = chat_log.record(log, outcome, pressed, now)
+                chat_log.remember(log, event.event_id, replies, outcome.toast)
+
+                def finish(lock: Any) -> None:
+                    try:
+                        log_store.save_with_state(session, log, state, now)
+                    finally:
+                        locks.release(lock, session)
+
+                lock, held = held, None
+                await asyncio.to_thread(finish, lock)  # the save and the unlock: one hand-off
+            finally:
+                if held is not None:
+                    await asyncio.to_thread(locks.release, held, session)
         return {"replies": replies, "toast": outcome.toast, "alert": outcome.alert, "keep_input": outcome.keep_input}
 
     async def settle(session: str, state: dict[str, Any], log: dict[str, Any]) -> None:
