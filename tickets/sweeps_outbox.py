@@ -111,30 +111,28 @@ class Batch:
         return created
 
     def _record_postgres(self, session: Session) -> int:
-        """One statement for the whole batch: the columns as arrays, unnested in the batch's order
-        (so concurrent sweeps take the key locks in the same order). SQLAlchemy's multi-row VALUES
-        made a statement of 11 placeholders a row that psycopg parsed anew for every batch: in the
-        catch-up sweep that took longer than the database's work."""
-        columns: dict[str, list[Any]] = {name: [] for name in _UNNESTED}
-        for row in self.rows:
-            for name in _UNNESTED:
-                columns[name].append(row[name])
-        # The JSON columns (type json: stored as the text given) get what SQLAlchemy's JSON type
-        # would write, json.dumps with its defaults.
-        columns["buttons"] = [json.dumps(value) for value in columns["buttons"]]
-        columns["attachments"] = [json.dumps(value) for value in columns["attachments"]]
-        result = session.connection().exec_driver_sql(_INSERT_UNNEST, {**columns, "now": self.now})
+        """One statement and one parameter for the whole batch: the rows as a JSON array, expanded
+        on the server in the batch's order (so concurrent sweeps take the key locks in the same
+        order). SQLAlchemy's multi-row VALUES made a statement of 11 placeholders a row that
+        psycopg parsed anew for every batch, and arrays as parameters are dumped element by element
+        in Python: either took longer than the database's work in the catch-up sweep."""
+        # buttons and attachments (columns of type json: stored as the text given) get what
+        # SQLAlchemy's JSON type writes, json.dumps with its defaults.
+        rows = [[r["key"], r["kind"], r["ticket_id"], r["recipient_kind"], r["recipient"], r["text"],
+                 _dumps(r["buttons"]), _dumps(r["attachments"])] for r in self.rows]
+        result = session.connection().exec_driver_sql(
+            _INSERT_FROM_JSON, {"rows": json.dumps(rows, ensure_ascii=False), "now": self.now})
         return len(result.all())
 
 
-_UNNESTED = ("key", "kind", "ticket_id", "recipient_kind", "recipient", "text", "buttons", "attachments")
-_INSERT_UNNEST = (
+def _dumps(value: Any) -> str:
+    return "[]" if value == [] else json.dumps(value)  # most notices have neither buttons nor files
+
+
+_INSERT_FROM_JSON = (
     "INSERT INTO notice (key, kind, ticket_id, recipient_kind, recipient, text, buttons, attachments, "
     "created_at, next_attempt_at, attempts) "
-    "SELECT u.key, u.kind, u.ticket_id, u.recipient_kind, u.recipient, u.text, u.buttons::json, "
-    "u.attachments::json, %(now)s, %(now)s, 0 "
-    "FROM unnest(%(key)s::varchar[], %(kind)s::varchar[], %(ticket_id)s::integer[], %(recipient_kind)s::varchar[], "
-    "%(recipient)s::varchar[], %(text)s::varchar[], %(buttons)s::text[], %(attachments)s::text[]) "
-    "WITH ORDINALITY AS u(key, kind, ticket_id, recipient_kind, recipient, text, buttons, attachments, ord) "
+    "SELECT r->>0, r->>1, (r->>2)::integer, r->>3, r->>4, r->>5, (r->>6)::json, (r->>7)::json, %(now)s, %(now)s, 0 "
+    "FROM json_array_elements(%(rows)s::json) WITH ORDINALITY AS u(r, ord) "
     "ORDER BY u.ord ON CONFLICT (key) DO NOTHING RETURNING id"
 )
