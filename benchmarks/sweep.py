@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from hotline.bootstrap import build_policy, sync_directory  # noqa: E402
 from hotline.db import make_engine, upgrade  # noqa: E402
 from hotline.settings import DEFAULT_CONFIG, load_config  # noqa: E402
+from tickets import masking_names  # noqa: E402
 from tickets.sweeps import SweepSettings, run_sweeps  # noqa: E402
 from tickets.text import summarise  # noqa: E402
 
@@ -195,6 +196,8 @@ def bench(engine: Engine, label: str, load: Any, count: int, profile: str | None
         made = sum(result.values())
         print(f"{label}: {what}: {made:,} notices/closures in {elapsed:.2f} s ({made / elapsed:,.0f}/s) {result}"
               f"; load average {load_average()}")
+        if moment == NOW:  # the masking of the leaders' 督办: how often the tagger's cache answered
+            print(f"{label}: masking's jieba cache after the first sweep: {masking_names._cut.cache_info()}")
         if profiler and profile:
             profiler.dump_stats(profile)
             print(f"{label}: cProfile of the first sweep written to {profile}")
