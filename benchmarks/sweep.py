@@ -1,19 +1,27 @@
 """The scheduler's sweep over 1,000,000 open tickets, on SQLite and PostgreSQL.
 
     .venv/bin/python benchmarks/sweep.py [--tickets 1000000] [--backend sqlite|postgres|both]
+                                         [--downtime-days 0] [--profile FILE]
                                          [--postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 Tickets are generated straight into the database (PostgreSQL: COPY; SQLite: executemany in one
 transaction) in a temporary directory / a scratch database `hotline_bench_sweep`, never in the repo.
 Deadlines are spread so that about 5% of the tickets are overdue and a few percent are near a
-reminder. Three sweeps are timed: the first one (it records every notice the backlog calls for:
-a catch-up), the regular one five minutes later (the steady state, every `sweep_minutes`), and one
-a working day later. The query plans of the sweep's SELECTs are printed (EXPLAIN), and the machine.
+reminder. `--downtime-days D` models a scheduler that was down for D days before the first sweep:
+the deadlines reach D days further back, so the first sweep has that much more to catch up on
+(issue #16's target, 250,000 notices due: `--tickets 300000 --downtime-days 20` has ≈ 310,000).
+The tickets' texts and summaries are cut from the project's sample messages (data/nlu) at random
+points, so that summaries differ as in life: the leaders' 督办 masks each one. `--profile FILE`
+writes a cProfile of the first sweep (read it with `python -m pstats FILE`). Three sweeps are
+timed: the first one (it records every notice the backlog calls for: a catch-up), the regular one
+five minutes later (the steady state, every `sweep_minutes`), and one a working day later. The
+query plans of the sweep's SELECTs are printed (EXPLAIN), and the machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
 import platform
 import random
@@ -25,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy import Engine, create_engine, event, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -32,13 +41,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from hotline.bootstrap import build_policy, sync_directory  # noqa: E402
 from hotline.db import make_engine, upgrade  # noqa: E402
 from hotline.settings import DEFAULT_CONFIG, load_config  # noqa: E402
+from tickets import masking_names  # noqa: E402
 from tickets.sweeps import SweepSettings, run_sweeps  # noqa: E402
+from tickets.text import summarise  # noqa: E402
 
 NOW = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)  # Thursday 12:00 in Shanghai
 STATES = ("assigned",) * 2 + ("accepted",) * 7 + ("reopened",)
 TYPES = ("consultation",) * 4 + ("complaint",) * 5 + ("suggestion",)
 COLUMNS = ("id", "number", "channel", "external_message_id", "citizen_id", "type", "department_code", "text",
-           "summary", "entities", "nlu", "needs_review", "urgent", "state", "created_at", "assigned_at",
+           "summary", "entities", "nlu", "needs_review", "urgent", "confidential", "state", "created_at", "assigned_at",
            "accept_due", "answer_due", "returned_count", "reopened_count", "updated_at")
 
 
@@ -60,25 +71,46 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} CPUs{memory}; {platform.system()} {platform.release()}; Python {platform.python_version()}"
 
 
-def rows(count: int, departments: list[str], seed: int = 1) -> Any:
+def citizen_texts() -> list[str]:
+    """The project's sample messages (data/nlu): the sweep masks ticket summaries for the leaders'
+    督办, and masking costs depend on the text, so the tickets carry real-looking ones."""
+    found = []
+    for path in sorted((Path(__file__).resolve().parent.parent / "data" / "nlu").glob("*.yml")):
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
+            for line in str(block.get("examples", "")).splitlines():
+                line = line.strip().removeprefix("- ").strip()
+                if len(line) >= 8:
+                    found.append(line)
+    return found or ["小区门口垃圾没人清运"]
+
+
+def rows(count: int, departments: list[str], downtime_days: float = 0, seed: int = 1) -> Any:
     rng = random.Random(seed)
+    texts = citizen_texts()
+    down = downtime_days * 24
     for i in range(1, count + 1):
         state = rng.choice(STATES)
-        # answer deadlines from 1.5 days ago to 30 days ahead: ~5% overdue, a few % within a day
-        answer_due = NOW + timedelta(hours=rng.uniform(-36, 720))
+        # answer deadlines from 1.5 days (+ the downtime) ago to 30 days ahead: without downtime
+        # ~5% overdue, a few % within a day
+        answer_due = NOW + timedelta(hours=rng.uniform(-36 - down, 720))
         created = answer_due - timedelta(days=rng.uniform(1, 20))
-        accept_due = NOW + timedelta(hours=rng.uniform(-6, 48)) if state == "assigned" else created + timedelta(days=1)
-        yield (i, f"B{i:09d}", "bench", f"m{i}", 1, rng.choice(TYPES), rng.choice(departments), "小区门口垃圾没人清运",
-               "垃圾清运", "[]", "{}", False, False, state, created, created, accept_due, answer_due, 0,
+        accept_due = (NOW + timedelta(hours=rng.uniform(-6 - down, 48)) if state == "assigned"
+                      else created + timedelta(days=1))
+        # a sample message from a random point on, so that (nearly) every summary differs, as they do
+        # in life: no cache of the masked text can answer for another ticket's
+        sample = rng.choice(texts)
+        message = sample[rng.randrange(max(1, len(sample) // 2)):]
+        yield (i, f"{created:%Y%m%d}-{i:06d}", "bench", f"m{i}", 1, rng.choice(TYPES), rng.choice(departments),
+               message, summarise(message), "[]", "{}", False, False, False, state, created, created, accept_due, answer_due, 0,
                1 if state == "reopened" else 0, created)
 
 
-def load_postgres(engine: Engine, count: int, departments: list[str]) -> None:
+def load_postgres(engine: Engine, count: int, departments: list[str], downtime_days: float) -> None:
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
         with cursor.copy(f"COPY ticket ({', '.join(COLUMNS)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
-            for row in rows(count, departments):
+            for row in rows(count, departments, downtime_days):
                 copy.write_row(row)
         cursor.execute("SELECT setval(pg_get_serial_sequence('ticket', 'id'), (SELECT max(id) FROM ticket))")
         raw.commit()
@@ -88,7 +120,7 @@ def load_postgres(engine: Engine, count: int, departments: list[str]) -> None:
         raw.close()
 
 
-def load_sqlite(path: Path, count: int, departments: list[str]) -> None:
+def load_sqlite(path: Path, count: int, departments: list[str], downtime_days: float) -> None:
     connection = sqlite3.connect(path)
     placeholders = ", ".join("?" for _ in COLUMNS)
     sql = f"INSERT INTO ticket ({', '.join(COLUMNS)}) VALUES ({placeholders})"
@@ -98,7 +130,7 @@ def load_sqlite(path: Path, count: int, departments: list[str]) -> None:
                      for v in row)
 
     with connection:
-        connection.executemany(sql, (plain(row) for row in rows(count, departments)))
+        connection.executemany(sql, (plain(row) for row in rows(count, departments, downtime_days)))
     connection.execute("ANALYZE")
     connection.close()
 
@@ -135,7 +167,14 @@ def explain(engine: Engine, captured: dict[str, Any]) -> None:
         raw.close()
 
 
-def bench(engine: Engine, label: str, load: Any, count: int) -> None:
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+def bench(engine: Engine, label: str, load: Any, count: int, profile: str | None = None) -> None:
     config = load_config(DEFAULT_CONFIG)
     policy = build_policy(config)
     upgrade(engine)
@@ -145,14 +184,27 @@ def bench(engine: Engine, label: str, load: Any, count: int) -> None:
     load(count, [d.code for d in config.departments])
     print(f"{label}: generated {count:,} open tickets in {time.perf_counter() - started:.1f} s")
     settings = SweepSettings()
-    for moment, what in ((NOW, "first sweep (records the whole backlog's notices)"),
+    masking_names._cut.cache_clear()  # each backend's figures from a cold cache
+    for moment, what in ((NOW, "first (catch-up) sweep"),
                          (NOW + timedelta(minutes=5), "regular sweep 5 minutes later"),
                          (NOW + timedelta(days=1), "sweep a working day later")):
         captured = capture_selects(engine)
+        profiler = cProfile.Profile() if profile and moment == NOW else None
         started = time.perf_counter()
+        if profiler:
+            profiler.enable()
         result = run_sweeps(engine, policy, moment, settings)
+        if profiler:
+            profiler.disable()
         elapsed = time.perf_counter() - started
-        print(f"{label}: {what}: {elapsed:.2f} s, {sum(result.values()):,} notices/closures {result}")
+        made = sum(result.values())
+        print(f"{label}: {what}: {made:,} notices/closures in {elapsed:.2f} s ({made / elapsed:,.0f}/s) {result}"
+              f"; load average {load_average()}")
+        if moment == NOW:  # the masking of the leaders' 督办: how often the tagger's cache answered
+            print(f"{label}: masking's jieba cache after the first sweep: {masking_names._cut.cache_info()}")
+        if profiler and profile:
+            profiler.dump_stats(profile)
+            print(f"{label}: cProfile of the first sweep written to {profile}")
     print(f"{label}: query plans of the last sweep's SELECTs")
     explain(engine, captured)
     with engine.connect() as connection:
@@ -163,6 +215,9 @@ def bench(engine: Engine, label: str, load: Any, count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--downtime-days", type=float, default=0,
+                        help="the scheduler was down this long before the first sweep (deadlines reach back as far)")
+    parser.add_argument("--profile", help="write a cProfile of the first sweep to this file")
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--postgres-url", default=os.environ.get("TEST_POSTGRES_URL",
                                                                  "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
@@ -172,7 +227,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "bench.db"
             engine = make_engine(f"sqlite:///{path}")
-            bench(engine, "SQLite", lambda n, d: load_sqlite(path, n, d), args.tickets)
+            bench(engine, "SQLite", lambda n, d: load_sqlite(path, n, d, args.downtime_days), args.tickets,
+                  args.profile)
             engine.dispose()
     if args.backend in ("postgres", "both"):
         name = "hotline_bench_sweep"
@@ -182,7 +238,8 @@ def main() -> None:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
         engine = make_engine(args.postgres_url.rsplit("/", 1)[0] + "/" + name)
         try:
-            bench(engine, "PostgreSQL", lambda n, d: load_postgres(engine, n, d), args.tickets)
+            bench(engine, "PostgreSQL", lambda n, d: load_postgres(engine, n, d, args.downtime_days), args.tickets,
+                  args.profile)
         finally:
             engine.dispose()
             with admin.connect() as connection:

@@ -177,3 +177,40 @@ def test_the_nightly_snapshot_takes_each_missing_day_once(hotline):
     assert run_jobs(hotline, local(2026, 11, 25, 1), ["snapshot"]) == {"snapshot": 14}  # the last two weeks
     assert run_jobs(hotline, local(2026, 11, 25, 3), ["snapshot"]) == {"snapshot": 0}
     assert run_jobs(hotline, local(2026, 11, 26, 1), ["snapshot"]) == {"snapshot": 1}  # the day that ended
+
+
+def test_a_batch_records_texts_buttons_and_keys_as_given_and_each_key_once(hotline):
+    """The sweeps' batch insert (PostgreSQL: one statement from a JSON array) stores what
+    SQLAlchemy's JSON column would: the same text, the same JSON text of the buttons."""
+    import json
+
+    from sqlalchemy import text as sql
+
+    from tickets.sweeps_outbox import Batch
+
+    at = local(2026, 10, 8, 10)
+    buttons = [[{"text": "签收", "data": "acc:20261008-0001"}, {"text": "退单", "data": "ret:20261008-0001"}]]
+    batch = Batch(at)
+    batch.add("test:1:0", "test", "department", "housing", "【签收提醒】工单 20261008-0001\n“引号” \\ \"x\" 100%", buttons=buttons)
+    batch.add("test:1:0", "test", "leaders", None, "给领导", attachments=["reports/a.png"])
+    batch.add("test:2:0", "test", "dispatchers", None, "无工单")
+    with Session(hotline.engine) as session:
+        assert batch.record(session) == 3
+        session.commit()
+    again = Batch(at)
+    again.add("test:1:0", "test", "department", "housing", "另一段文字")
+    again.add("test:3:0", "test", "citizen", "7", "新的")
+    with Session(hotline.engine) as session:
+        assert again.record(session) == 1
+        session.commit()
+        raw = session.connection().execute(sql(
+            "SELECT key, recipient_kind, recipient, text, CAST(buttons AS TEXT), CAST(attachments AS TEXT), attempts "
+            "FROM notice WHERE kind = 'test' ORDER BY id")).all()
+    assert [tuple(r) for r in raw] == [
+        ("test:1:0", "department", "housing", "【签收提醒】工单 20261008-0001\n“引号” \\ \"x\" 100%", json.dumps(buttons), "[]", 0),
+        ("test:1:0/leaders", "leaders", None, "给领导", "[]", json.dumps(["reports/a.png"]), 0),
+        ("test:2:0", "dispatchers", None, "无工单", "[]", "[]", 0),
+        ("test:3:0", "citizen", "7", "新的", "[]", "[]", 0),
+    ]
+    recorded = notices(hotline, "test")
+    assert recorded[0].buttons == buttons and recorded[0].created_at == at and recorded[0].next_attempt_at == at

@@ -17,6 +17,7 @@ words), so masking gives the same answer whether or not the NLU is loaded. It lo
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Iterator
@@ -132,14 +133,23 @@ def surname_length(word: str) -> int:
 
 def _tokens(text: str) -> list[tuple[int, int, str, str]]:
     """(start, end, word, flag) for every word jieba finds in the text's runs of Chinese characters."""
-    tagger = _pos_tagger()
     found = []
     for run in _CHINESE.finditer(text):
         at = run.start()
-        for pair in tagger.cut(run.group(0), HMM=True):
-            found.append((at, at + len(pair.word), pair.word, pair.flag))
-            at += len(pair.word)
+        for word, flag in _cut(run.group(0)):
+            found.append((at, at + len(word), word, flag))
+            at += len(word)
     return found
+
+
+@functools.lru_cache(maxsize=1024)
+def _cut(run: str) -> tuple[tuple[str, str], ...]:
+    """jieba's words and tags of one run of Chinese characters. The tagger's answer depends on the
+    run alone, and texts the system writes around a citizen's words (the sweeps' 督办 for the
+    leaders: 承办单位, 答复时限, 仍未答复, 请督促尽快办结…) repeat the same runs thousands of times:
+    the tagger's Viterbi pass took most of a catch-up sweep's time. Small: a citizen's words rarely
+    repeat, the system's do all the time."""
+    return tuple((pair.word, pair.flag) for pair in _pos_tagger().cut(run, HMM=True))
 
 
 def _plausible(text: str, start: int, end: int) -> bool:

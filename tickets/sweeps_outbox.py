@@ -13,12 +13,12 @@ granted extension (`.x`), so a new clock gets new reminders and an old one never
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, case, cast, exists, insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
@@ -93,13 +93,15 @@ class Batch:
     def record(self, session: Session) -> int:
         if not self.rows:
             return 0
-        # Core (not ORM) insert: multi-row INSERT … ON CONFLICT DO NOTHING RETURNING, batched.
         table: Any = Notice.__table__  # type: ignore[attr-defined]
         connection = session.connection()
         stmt: Any
         if connection.dialect.name == "postgresql":
-            stmt = pg_insert(table).on_conflict_do_nothing(index_elements=["key"])
-        elif connection.dialect.name == "sqlite":
+            created = self._record_postgres(session)
+            self.rows, self._bases = [], set()
+            return created
+        if connection.dialect.name == "sqlite":
+            # Core (not ORM) insert: multi-row INSERT … ON CONFLICT DO NOTHING RETURNING, batched.
             stmt = sqlite_insert(table).on_conflict_do_nothing(index_elements=["key"])
         else:  # pragma: no cover - only SQLite and PostgreSQL are supported
             stmt = insert(table)
@@ -107,3 +109,30 @@ class Batch:
         created = len(result.all())
         self.rows, self._bases = [], set()
         return created
+
+    def _record_postgres(self, session: Session) -> int:
+        """One statement and one parameter for the whole batch: the rows as a JSON array, expanded
+        on the server in the batch's order (so concurrent sweeps take the key locks in the same
+        order). SQLAlchemy's multi-row VALUES made a statement of 11 placeholders a row that
+        psycopg parsed anew for every batch, and arrays as parameters are dumped element by element
+        in Python: either took longer than the database's work in the catch-up sweep."""
+        # buttons and attachments (columns of type json: stored as the text given) get what
+        # SQLAlchemy's JSON type writes, json.dumps with its defaults.
+        rows = [[r["key"], r["kind"], r["ticket_id"], r["recipient_kind"], r["recipient"], r["text"],
+                 _dumps(r["buttons"]), _dumps(r["attachments"])] for r in self.rows]
+        result = session.connection().exec_driver_sql(
+            _INSERT_FROM_JSON, {"rows": json.dumps(rows, ensure_ascii=False), "now": self.now})
+        return len(result.all())
+
+
+def _dumps(value: Any) -> str:
+    return "[]" if value == [] else json.dumps(value)  # most notices have neither buttons nor files
+
+
+_INSERT_FROM_JSON = (
+    "INSERT INTO notice (key, kind, ticket_id, recipient_kind, recipient, text, buttons, attachments, "
+    "created_at, next_attempt_at, attempts) "
+    "SELECT r->>0, r->>1, (r->>2)::integer, r->>3, r->>4, r->>5, (r->>6)::json, (r->>7)::json, %(now)s, %(now)s, 0 "
+    "FROM json_array_elements(%(rows)s::json) WITH ORDINALITY AS u(r, ord) "
+    "ORDER BY u.ord ON CONFLICT (key) DO NOTHING RETURNING id"
+)
