@@ -118,15 +118,17 @@ def generate(engine, n: int, per_day: int, codes: list[str]) -> dict[str, float]
         phase("tickets")
         # All five events of a ticket in one pass, ticket by ticket: one scan of the series instead
         # of five, and rows stored in about the order the service appends them (by time).
-        kinds = ", ".join(f"({k}, '{action}', {hours}, {'NULL' if before is None else repr(before)}, '{after}')"
-                          for k, (action, hours, before, after) in enumerate(EVENTS))
+        # (SQLite names no VALUES columns: a UNION ALL of one-row SELECTs works on both.)
+        kinds = " UNION ALL ".join(
+            f"SELECT {k} AS k, '{action}' AS action, {hours} AS h, "
+            f"{'NULL' if before is None else repr(before)} AS from_s, '{after}' AS to_s"
+            for k, (action, hours, before, after) in enumerate(EVENTS))
         hours_sql = "e.h * interval '1 hour'" if postgres else "'+' || e.h || ' hours'"
         event_at = f"(s.c + {hours_sql})" if postgres else f"datetime(s.c, {hours_sql})"
         conn.execute(text(
             "INSERT INTO ticket_event (id, ticket_id, at, action, actor_kind, department_code, from_state, to_state) "
             f"SELECT {len(EVENTS)} * (i - 1) + e.k + 1, i, {ts.format(event_at)}, e.action, 'system', {codes_sql}, "
-            f"e.before, e.after FROM ({series}) AS s CROSS JOIN "
-            f"(VALUES {kinds}) AS e(k, action, h, before, after) "
+            f"e.from_s, e.to_s FROM ({series}) AS s CROSS JOIN ({kinds}) AS e "
             f"WHERE {event_at} < :end"
         ), params)
         phase("events")
