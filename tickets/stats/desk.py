@@ -44,10 +44,13 @@ def desk_figures(engine: Engine, policy: Policy, period: Period, now: datetime) 
         ).select_from(Ticket).where(received)).one()
         repeats = session.execute(select(func.count()).select_from(Contact).where(
             col(Contact.at) >= start, col(Contact.at) < end)).scalar_one()
-        answered_query = select(col(Ticket.id)).where(received, answered_before_end)
-        called = session.execute(select(func.count(func.distinct(CallbackAttempt.ticket_id))).where(
-            col(CallbackAttempt.ticket_id).in_(answered_query), col(CallbackAttempt.at) >= start,
-            col(CallbackAttempt.at) < end)).scalar_one()
+        # From the period's callbacks to their tickets (a join, not IN (answered tickets): SQLite
+        # would first list every ticket answered in the period).
+        called = session.execute(
+            select(func.count(func.distinct(CallbackAttempt.ticket_id)))
+            .join(Ticket, col(Ticket.id) == col(CallbackAttempt.ticket_id))
+            .where(col(CallbackAttempt.at) >= start, col(CallbackAttempt.at) < end, received, answered_before_end)
+        ).scalar_one()
     contacts = int(first) + int(repeats)
     return {"transferred": int(transferred), "contacts": contacts, "repeat_rate": ratio(int(repeats), contacts),
             "callbacks": int(called), "callback_rate": ratio(int(called), int(answered))}
