@@ -132,3 +132,19 @@ def test_weekly_report_counts_transfers_repeat_contacts_and_callbacks(hotline: A
     assert (city["transferred"], city["contacts"], city["repeat_rate"]) == (1, 4, 0.25)
     assert (city["callbacks"], city["callback_rate"]) == (1, 1.0)
     assert city["previous"]["contacts"] == 0 and city["previous"]["repeat_rate"] is None
+
+
+def test_the_desk_figures_leave_out_a_ticket_invalidated_or_merged_by_the_period_end_only(hotline: App):
+    from tickets.stats.periods import parse_week
+    from tickets.stats.report import build_report
+
+    p, t = people(hotline), hotline.tickets
+    kept = submit(hotline, citizen="a", now=local(2026, 11, 23, 9))
+    spam = submit(hotline, text="哈哈哈哈哈", department=None, now=local(2026, 11, 23, 9, 30))
+    duplicate = submit(hotline, citizen="b", now=local(2026, 11, 24, 9))
+    late_spam = submit(hotline, text="呵呵呵呵呵", department=None, now=local(2026, 11, 27, 9))
+    t.invalidate(spam.number, p["dispatcher"], "无实际诉求", local(2026, 11, 23, 10))
+    t.merge(duplicate.number, kept.number, p["dispatcher"], local(2026, 11, 25, 10))
+    t.invalidate(late_spam.number, p["dispatcher"], "无实际诉求", local(2026, 12, 1, 10))  # after the week
+    city = build_report(hotline.engine, hotline.policy, parse_week("2026-W48"), local(2026, 12, 2, 9))["city"]
+    assert city["contacts"] == 2  # kept, and late_spam: still valid when the week ended

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-07 16:25:32.736609
+Create Date: 2026-12-07 17:46:42.913487
 """
 from __future__ import annotations
 
@@ -488,6 +488,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('ticket_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ticket_event_at'), ['at'], unique=False)
+        batch_op.create_index('ix_ticket_event_dropped', ['at'], unique=False, postgresql_where=sa.text("action IN ('invalidate', 'merge')"), sqlite_where=sa.text("action IN ('invalidate', 'merge')"))
         batch_op.create_index(batch_op.f('ix_ticket_event_ticket_id'), ['ticket_id'], unique=False)
 
     op.create_table('ticket_vector',
@@ -526,6 +527,7 @@ def downgrade() -> None:
     op.drop_table('ticket_vector')
     with op.batch_alter_table('ticket_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ticket_event_ticket_id'))
+        batch_op.drop_index('ix_ticket_event_dropped', postgresql_where=sa.text("action IN ('invalidate', 'merge')"), sqlite_where=sa.text("action IN ('invalidate', 'merge')"))
         batch_op.drop_index(batch_op.f('ix_ticket_event_at'))
 
     op.drop_table('ticket_event')
