@@ -50,8 +50,8 @@ def buttons(reply: dict[str, Any]) -> list[str]:
 
 
 async def one_ticket(client: httpx.AsyncClient, serial: int, requests: list[float]) -> bool:
-    """One citizen: a new chat session (no cookie yet) on the client's kept-alive connection, as a
-    browser keeps one. A new httpx client per ticket cost the generator more CPU than the server."""
+    """One citizen: a new chat session (no cookie yet). A new httpx client per ticket cost the
+    generator more CPU than the server; one client per simulated browser is reused."""
     client.cookies.clear()
 
     async def call(method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -88,7 +88,11 @@ async def load(base: str, clients: int, tickets: int) -> tuple[float, list[float
 
     async def client() -> None:
         nonlocal made
-        async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+        # No kept-alive connections: each request connects anew, as many citizens' browsers spread
+        # over the workers; 20 kept-alive connections stuck to whichever worker accepted them (one
+        # worker was seen at 85% of a core, the other at 13%).
+        async with httpx.AsyncClient(base_url=base, timeout=60,
+                                     limits=httpx.Limits(max_keepalive_connections=0)) as http:
             while not queue.empty():
                 serial = queue.get_nowait()
                 t0 = time.perf_counter()

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -32,6 +33,7 @@ from hotline.vector_writer import BackgroundVectors
 from web.app import create_app
 
 log = logging.getLogger(__name__)
+REQUEST_THREADS = 16  # within the database pool (hotline/db.py), which other threads share
 WEBHOOK_PATH = "/telegram/webhook"
 BAD_UPDATE = "请求内容不是有效的 Telegram 更新（JSON 对象），已拒绝。"
 OPTIONS_ENV = "HOTLINE_SERVE_OPTIONS"  # how the parent hands its options to uvicorn's worker processes
@@ -185,6 +187,11 @@ def build_api(hotline: App, options: ServeOptions) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # The blocking database work of requests runs on the loop's default executor; its default
+        # size (cores + 4: six threads here) queued a chat's requests behind each other's round trips
+        # while the CPU idled (benchmarks/web_chat.py: 63% of 2 cores busy at 20 clients).
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=REQUEST_THREADS, thread_name_prefix="hotline-request"))
         await runtime.start()
         try:
             yield

@@ -36,7 +36,9 @@ class SessionLocks:
         self._engine: Engine | None = None
         if engine.dialect.name == "postgresql":
             # The lock connections: at most one per session being handled in this process.
-            self._engine = create_engine(engine.url, pool_size=4, max_overflow=28, pool_timeout=60, pool_pre_ping=True,
+            # Sized for the sessions handled at once (one connection each for the request's length):
+            # overflow connections are closed on return, a new backend for nearly every message.
+            self._engine = create_engine(engine.url, pool_size=16, max_overflow=16, pool_timeout=60, pool_pre_ping=True,
                                          isolation_level="AUTOCOMMIT")
 
     def _take(self, key: int) -> Any:
