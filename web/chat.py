@@ -29,7 +29,7 @@ from bot.conversation import Conversation
 from bot.events import Event
 from bot.store import BotStore
 from hotline.bootstrap import App
-from hotline.limits import Limits
+from hotline.limits import Limits, Verdict
 from hotline.session_locks import SessionLocks
 from tickets.text import clean
 from web import chat_log, photos
@@ -125,21 +125,29 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
         that the update and ticket tables hold."""
         return f"{hashlib.sha256(session.encode()).hexdigest()[:24]}:{event_id}"
 
-    async def respond(session: str, event: Event, shown: str | None = None, pressed: str | None = None) -> dict[str, Any]:
+    async def respond(session: str, event: Event, checks: list[tuple[str, int, int, str]], shown: str | None = None,
+                      pressed: str | None = None) -> dict[str, Any] | JSONResponse:
         """Handle one event; `shown` is how the page showed the citizen's message (None: not shown).
         The conversation's state and its transcript are saved together, retried if the connection
         drops: a submitted ticket's number is then either in both or in neither (and the draft, still
         there, submits to the same ticket when pressed again)."""
-        def begin() -> tuple[Any, tuple[dict[str, Any] | None, dict[str, Any]]]:
-            held = locks.acquire(session)  # the lock and the first reads: one thread hand-off
+        def begin() -> tuple[Any, list[Verdict], tuple[dict[str, Any] | None, dict[str, Any]]]:
+            # The lock, the flood limits and the first reads: one thread hand-off where they took three.
+            held = locks.acquire(session)
             try:
-                return held, log_store.claim_and_load(session, event.event_id, hotline.now())
+                verdicts = hit(checks)
+                if refusal(checks, verdicts) is not None:
+                    locks.release(held, session)
+                    return None, verdicts, (None, {})
+                return held, verdicts, log_store.claim_and_load(session, event.event_id, hotline.now())
             except BaseException:
                 locks.release(held, session)
                 raise
 
         async with locks.stripe(session):
-            held, (state, log) = await retried(begin)  # a dropped connection is tried again
+            held, verdicts, (state, log) = await retried(begin)  # a dropped connection is tried again
+            if (busy := refusal(checks, verdicts)) is not None:
+                return busy
             try:
                 if state is None:
                     answer = log.get("answers", {}).get(event.event_id, {})  # a resend is shown what the first got
@@ -190,16 +198,23 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
                                      samesite="lax")
         return page_response
 
-    async def throttled(request: Request, message: bool, photo: bool = False) -> JSONResponse | None:
+    def limit_checks(request: Request, message: bool, photo: bool = False) -> list[tuple[str, int, int, str]]:
         """Limits over every cookie (a client may invent one a message): per address and overall,
-        counted in the database so that every worker shares them. None when within them."""
-        now, address = hotline.now(), address_of(request)
+        counted in the database so that every worker shares them."""
+        address = address_of(request)
         checks = [("chat:all", rules.overall_per_minute, 60, texts.BUSY_ALL)]
         if message:
             checks.append((f"chat:addr:{address}", rules.per_address_per_minute, 60, texts.BUSY_ADDRESS))
         if photo:
             checks.append((f"chat:photo:{address}", rules.photos_per_address_per_hour, 3600, texts.PHOTO_BUSY))
-        verdicts = await asyncio.to_thread(limits.hit_all, [(key, limit, seconds) for key, limit, seconds, _ in checks], now)
+        return checks
+
+    def hit(checks: list[tuple[str, int, int, str]]) -> list[Verdict]:
+        if not checks:
+            return []
+        return limits.hit_all([(key, limit, seconds) for key, limit, seconds, _ in checks], hotline.now())
+
+    def refusal(checks: list[tuple[str, int, int, str]], verdicts: list[Verdict]) -> JSONResponse | None:
         for (_, _, _, text), verdict in zip(checks, verdicts, strict=True):
             if not verdict.allowed:
                 wait = verdict.retry_after
@@ -208,23 +223,27 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
                                      "keep_input": True}, status_code=429, headers={"Retry-After": str(wait)})
         return None
 
+    async def throttled(request: Request, message: bool, photo: bool = False) -> JSONResponse | None:
+        """The limits' refusal, None when within them."""
+        checks = limit_checks(request, message, photo)
+        return refusal(checks, await asyncio.to_thread(hit, checks))
+
     @chat.post("/api/events", response_model=None)
     async def post_event(request: Request, body: ChatEvent,
                          hotline_chat: str | None = Cookie(default=None)) -> dict[str, Any] | JSONResponse:
         session = session_of(hotline_chat)
-        if (busy := await throttled(request, message=body.kind == "text")) is not None:
-            return busy
+        checks = limit_checks(request, message=body.kind == "text")  # counted with the event's first reads
         common: dict[str, Any] = {"channel": CHANNEL, "user_id": session, "chat_id": session,
                                   "event_id": scoped(session, body.id)}
         if body.kind == "button":
             event = Event(kind="button", data=body.data, **common)
-            return await respond(session, event, pressed=body.message or None)
+            return await respond(session, event, checks, pressed=body.message or None)
         if body.text.startswith("/"):
             head, _, args = body.text.partition(" ")
             event = Event(kind="command", command=head[1:].lower(), args=args, text=body.text, **common)
         else:
             event = Event(kind="text", text=body.text, **common)
-        return await respond(session, event, shown=clean(body.label or body.text))
+        return await respond(session, event, checks, shown=clean(body.label or body.text))
 
     @chat.post("/api/resume")
     async def resume(hotline_chat: str | None = Cookie(default=None)) -> dict[str, Any]:
@@ -263,7 +282,7 @@ def router(hotline: App, conversation: Conversation | None = None) -> APIRouter:
         event = Event(channel=CHANNEL, user_id=session, chat_id=session, event_id=scoped(session, f"photo:{name}"),
                       kind="photo",
                       file_ref=ref)
-        return await respond(session, event, shown=f"📷 {clean(photo.filename or name)[:80]}")
+        return await respond(session, event, [], shown=f"📷 {clean(photo.filename or name)[:80]}")  # counted above
 
     @chat.get("/api/notices")
     async def notices(after: int = Query(0, ge=0, le=MAX_ID), hotline_chat: str | None = Cookie(default=None)) -> dict[str, Any]:
