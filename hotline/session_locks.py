@@ -38,7 +38,7 @@ class SessionLocks:
             # The lock connections: at most one per session being handled in this process.
             # Sized for the sessions handled at once (one connection each for the request's length):
             # overflow connections are closed on return, a new backend for nearly every message.
-            self._engine = create_engine(engine.url, pool_size=16, max_overflow=16, pool_timeout=60, pool_pre_ping=True,
+            self._engine = create_engine(engine.url, pool_size=16, max_overflow=8, pool_timeout=60, pool_pre_ping=True,
                                          isolation_level="AUTOCOMMIT")
 
     def _take(self, key: int) -> Any:
