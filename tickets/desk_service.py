@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import update
 from sqlmodel import Session, col, func, or_, select
 
 from tickets import desk_transitions as desk
 from tickets import notices
 from tickets.actors import Actor, citizen_actor
 from tickets.errors import InvalidInput
-from tickets.intake import CitizenRef, get_or_create_citizen
+from tickets.intake import CITIZENS, CitizenRef, citizen_id
 from tickets.models import Citizen, Staff, Ticket
 from tickets.models_desk import CallbackAttempt, Contact, DeskCall, Supervision
 from tickets.outbox import enqueue
@@ -72,19 +72,12 @@ class DeskMixin:
     def phone_citizen_id(self, phone: str, name: str | None = None) -> int:
         """The caller behind a phone number (channel `phone`), created on their first call."""
         number = normalise_phone(phone)
-        for _ in range(3):
-            try:
-                with self.unit_of_work() as session:
-                    citizen = get_or_create_citizen(session, CitizenRef(PHONE_CHANNEL, number, name=name, phone=number),
-                                                    self.clock())
-                    if name and not citizen.name:
-                        citizen.name = name
-                        session.add(citizen)
-                    assert citizen.id is not None
-                    return citizen.id
-            except IntegrityError:
-                continue
-        raise RuntimeError("could not register the caller")  # pragma: no cover
+        with self.unit_of_work() as session:
+            citizen = citizen_id(session, CitizenRef(PHONE_CHANNEL, number, name=name, phone=number), self.clock())
+            if name:  # a name given on a later call fills one the first call did not have
+                session.execute(update(CITIZENS).where(CITIZENS.c.id == citizen, or_(CITIZENS.c.name.is_(None), CITIZENS.c.name == ""))
+                                .values(name=name))
+            return citizen
 
     def _by_phone(self, session: Session, number: str) -> tuple[list[Citizen], list[Ticket]]:
         citizens = list(session.exec(select(Citizen).where(or_(Citizen.phone == number, (Citizen.channel == PHONE_CHANNEL) & (Citizen.external_id == number)))).all())

@@ -72,23 +72,10 @@ class Submission:
     confidential: bool = False  # 保密: name and phone hidden from the department
 
 
-def get_or_create_citizen(session: Session, ref: CitizenRef, now: datetime) -> Citizen:
-    query = select(Citizen).where(Citizen.channel == ref.channel, Citizen.external_id == ref.external_id)
-    citizen = session.exec(query).first()
-    if citizen is None:
-        citizen = Citizen(channel=ref.channel, external_id=ref.external_id, name=ref.name, phone=ref.phone, created_at=now)
-        session.add(citizen)
-        session.flush()  # a concurrent insert raises IntegrityError here; the caller retries
-    elif ref.phone and citizen.phone != ref.phone:
-        citizen.phone = ref.phone
-        session.add(citizen)
-    return citizen
-
-
 def citizen_row(session: Session, ref: CitizenRef, now: datetime) -> tuple[int, str | None]:
-    """The citizen's id and phone, created on first contact, as `get_or_create_citizen` but in plain
-    statements (no ORM object to build: every message and submission asks). The insert ignores a
-    concurrent first contact's row and reads it instead."""
+    """The citizen's id and phone, created on first contact (a phone given and different from the
+    one on record replaces it). Plain statements, no ORM object: every message, submission and call
+    asks. The insert ignores a concurrent first contact's row and reads it instead."""
     params = {"channel": ref.channel, "external_id": ref.external_id}
     row = session.execute(_CITIZEN, params).first()
     if row is None:

@@ -66,7 +66,7 @@ def ensure_sequence(engine: Engine, day: date) -> None:
         if key in _known:
             return
         name = sequence_name(day)
-        for _ in range(3):
+        for attempt in range(3):
             try:
                 with engine.begin() as connection:
                     exists = connection.execute(text("SELECT to_regclass(:n)"), {"n": name}).scalar()
@@ -76,7 +76,8 @@ def ensure_sequence(engine: Engine, day: date) -> None:
                         connection.execute(text(f"CREATE SEQUENCE IF NOT EXISTS {name} START WITH {(last or 0) + 1}"))
                 break
             except DBAPIError:  # two processes creating it at once: one wins, the other finds it next time
-                continue
+                if attempt == 2:
+                    raise
         _known.add(key)
 
 

@@ -33,7 +33,7 @@ from tickets.models import Citizen, Department, Notice, Reply, Staff, Ticket, Ti
 from tickets.outbox import enqueue
 from tickets.routing import Classifier
 from tickets.similar import Embedder, SimilarSettings, SimilarTicket, rank, store_vector, vectors_for
-from tickets.states import ActorKind, CloseReason, Rating, Role, State
+from tickets.states import FINAL_STATES, ActorKind, CloseReason, Rating, Role, State
 from tickets.text import MAX_TEXT_CHARS
 from tickets.timelimits import Policy
 from tickets.timeutil import ensure_aware, utcnow
@@ -457,7 +457,7 @@ class TicketService(DeskMixin):
             if citizen_id is not None:
                 query = query.where(Ticket.citizen_id == citizen_id)
             if open_only:
-                query = query.where(Ticket.state.in_([s.value for s in State if s not in (State.closed, State.invalid, State.merged)]))  # type: ignore[attr-defined]
+                query = query.where(col(Ticket.state).notin_([s.value for s in FINAL_STATES]))
             query = query.order_by(Ticket.id.desc())  # type: ignore[union-attr]
             if limit:
                 query = query.limit(limit)
@@ -471,17 +471,10 @@ class TicketService(DeskMixin):
     def citizen_overview(self, channel: str, external_id: str, open_limit: int = 50) -> tuple[int, str | None, list[Ticket]]:
         """The citizen behind a channel's user id (created on first contact), the phone the hotline
         has for them and their open tickets, newest first: what a new message needs, in one unit of work."""
-        open_states = [s.value for s in State if s not in (State.closed, State.invalid, State.merged)]
-        for _ in range(3):
-            try:
-                with self.unit_of_work() as session:
-                    citizen, phone = citizen_row(session, CitizenRef(channel, external_id), self.clock())
-                    query = select(Ticket).where(Ticket.citizen_id == citizen, col(Ticket.state).in_(open_states))
-                    own = list(session.exec(query.order_by(col(Ticket.id).desc()).limit(open_limit)).all())
-                    return citizen, phone, own
-            except IntegrityError:
-                continue
-        raise RuntimeError("could not register citizen")  # pragma: no cover
+        with self.unit_of_work() as session:
+            citizen, phone = citizen_row(session, CitizenRef(channel, external_id), self.clock())
+            query = select(Ticket).where(Ticket.citizen_id == citizen, col(Ticket.state).notin_([s.value for s in FINAL_STATES]))
+            return citizen, phone, list(session.exec(query.order_by(col(Ticket.id).desc()).limit(open_limit)).all())
 
     def citizen(self, citizen_id: int) -> Citizen | None:
         with self.unit_of_work() as session:
