@@ -62,14 +62,13 @@ async def look_up_citizen(app: App, event: Event, state: dict[str, Any], draft: 
     given = TICKET_NUMBER.search(text)
     if given and given.group(1) in own:
         return own[given.group(1)]
-    if hasattr(app.tickets, "similar"):
-        try:
-            found = await run(app.tickets.similar, text=text, limit=10)
-        except DomainError:
-            return None
-        for hit in found:
-            if hit.duplicate and hit.number in own:
-                return own[hit.number]
+    try:
+        found = await run(app.tickets.similar, text=text, limit=10)
+    except DomainError:
+        return None
+    for hit in found:
+        if hit.duplicate and hit.number in own:
+            return own[hit.number]
     return None
 
 

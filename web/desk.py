@@ -94,8 +94,7 @@ def router(hotline: App) -> APIRouter:
         return render("desk.html", city=hotline.config.city.name, staff=staff,
                       role=ROLE_LABELS_ZH.get(Role(staff.role), staff.role), csrf_field=csrf.FIELD,
                       csrf_token=csrf.token_for(request), departments=names(),
-                      types={t.value: TYPE_LABELS_ZH[t] for t in TicketType}, services=EMERGENCY_SERVICES,
-                      similar=hasattr(service, "similar"))
+                      types={t.value: TYPE_LABELS_ZH[t] for t in TicketType}, services=EMERGENCY_SERVICES)
 
     def kb_answers(text: str) -> list[dict[str, Any]]:
         """The knowledge base's best entries for a consultation; the operator judges the unsure ones."""
@@ -137,12 +136,9 @@ def router(hotline: App) -> APIRouter:
         ranked = [c for c in sorted(scores, key=lambda c: -scores[c]) if c in names()][:3]
         if prediction.department and prediction.department not in ranked:
             ranked = [prediction.department, *ranked][:3]
-        similar = None  # None: the similar-message search has not landed on this build (see DESIGN.md)
-        if hasattr(service, "similar"):
-            similar = [{"number": s.number, "score": round(float(s.score), 3), "duplicate": bool(s.duplicate),
-                        **brief(service.get(s.number))} for s in service.similar(text=text, limit=5)]
-            similar = [s for s in similar if s["state"] in {st.value for st in State if st not in
-                                                            (State.closed, State.invalid, State.merged)}]
+        # The search offers open tickets only (tickets/similar.py), the ones a call can join.
+        similar = [{"number": s.number, "score": round(float(s.score), 3), "duplicate": bool(s.duplicate),
+                    **brief(service.get(s.number))} for s in service.similar(text=text, limit=5)]
         # The operator's choice of type (sent once they touched it) outranks the suggestion's.
         chosen = got[1].get("type") or prediction.type
         kb = await asyncio.to_thread(kb_answers, text) if chosen == TicketType.consultation else []
