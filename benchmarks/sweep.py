@@ -1,7 +1,7 @@
 """The scheduler's sweep over 1,000,000 open tickets, on SQLite and PostgreSQL.
 
     .venv/bin/python benchmarks/sweep.py [--tickets 1000000] [--backend sqlite|postgres|both]
-                                         [--downtime-days 0] [--profile FILE]
+                                         [--downtime-days 0] [--unmasked] [--profile FILE]
                                          [--postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 Tickets are generated straight into the database (PostgreSQL: COPY; SQLite: executemany in one
@@ -11,7 +11,10 @@ reminder. `--downtime-days D` models a scheduler that was down for D days before
 the deadlines reach D days further back, so the first sweep has that much more to catch up on
 (issue #16's target, 250,000 notices due: `--tickets 300000 --downtime-days 20` has ≈ 310,000).
 The tickets' texts and summaries are cut from the project's sample messages (data/nlu) at random
-points, so that summaries differ as in life: the leaders' 督办 masks each one. `--profile FILE`
+points, so that summaries differ as in life: the leaders' 督办 quotes each one masked. The regular
+runs before the downtime stored each summary masked (tickets/masked_summaries.py); the generator
+does that work on every core and prints its time; `--unmasked` leaves them unmasked, as on the first
+sweep after the upgrade that added the column (the sweep then masks on the fly). `--profile FILE`
 writes a cProfile of the first sweep (read it with `python -m pstats FILE`). Three sweeps are
 timed: the first one (it records every notice the backlog calls for: a catch-up), the regular one
 five minutes later (the steady state, every `sweep_minutes`), and one a working day later. The
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import multiprocessing
 import os
 import platform
 import random
@@ -38,10 +42,13 @@ from sqlalchemy import Engine, create_engine, event, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.machine import backends_of, cpu_seconds  # noqa: E402
 from hotline.bootstrap import build_policy, sync_directory  # noqa: E402
 from hotline.db import make_engine, upgrade  # noqa: E402
 from hotline.settings import DEFAULT_CONFIG, load_config  # noqa: E402
 from tickets import masking_names  # noqa: E402
+from tickets.masked_summaries import mask_summaries  # noqa: E402
+from tickets.masking import MASKING_VERSION, mask_personal  # noqa: E402
 from tickets.sweeps import SweepSettings, run_sweeps  # noqa: E402
 from tickets.text import summarise  # noqa: E402
 
@@ -50,7 +57,8 @@ STATES = ("assigned",) * 2 + ("accepted",) * 7 + ("reopened",)
 TYPES = ("consultation",) * 4 + ("complaint",) * 5 + ("suggestion",)
 COLUMNS = ("id", "number", "channel", "external_message_id", "citizen_id", "type", "department_code", "text",
            "summary", "entities", "nlu", "needs_review", "urgent", "confidential", "state", "created_at", "assigned_at",
-           "accept_due", "answer_due", "returned_count", "reopened_count", "updated_at")
+           "accept_due", "answer_due", "returned_count", "reopened_count", "updated_at", "summary_masked",
+           "summary_masked_by")
 
 
 def machine() -> str:
@@ -84,7 +92,23 @@ def citizen_texts() -> list[str]:
     return found or ["小区门口垃圾没人清运"]
 
 
-def rows(count: int, departments: list[str], downtime_days: float = 0, seed: int = 1) -> Any:
+def rows(count: int, departments: list[str], downtime_days: float = 0, unmasked: bool = False, seed: int = 1) -> Any:
+    """The tickets, with their summaries masked as the regular runs before the downtime stored them
+    (tickets/masked_summaries.py), computed here on every core; `unmasked`: none stored, as on the
+    first sweep after the upgrade that added the column."""
+    generated = list(_rows(count, departments, downtime_days, seed))
+    if unmasked:
+        return [(*row, None, None) for row in generated]
+    started = time.perf_counter()
+    distinct = sorted({row[8] for row in generated})
+    with multiprocessing.get_context("spawn").Pool(os.cpu_count()) as pool:
+        masked = dict(zip(distinct, pool.map(mask_personal, distinct, chunksize=500), strict=True))
+    print(f"  summaries masked ahead (the regular runs' work before the downtime): {len(distinct):,} distinct "
+          f"in {time.perf_counter() - started:.1f} s on {os.cpu_count()} processes")
+    return [(*row, masked[row[8]], MASKING_VERSION) for row in generated]
+
+
+def _rows(count: int, departments: list[str], downtime_days: float, seed: int) -> Any:
     rng = random.Random(seed)
     texts = citizen_texts()
     down = downtime_days * 24
@@ -105,12 +129,12 @@ def rows(count: int, departments: list[str], downtime_days: float = 0, seed: int
                1 if state == "reopened" else 0, created)
 
 
-def load_postgres(engine: Engine, count: int, departments: list[str], downtime_days: float) -> None:
+def load_postgres(engine: Engine, count: int, departments: list[str], downtime_days: float, unmasked: bool) -> None:
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
         with cursor.copy(f"COPY ticket ({', '.join(COLUMNS)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
-            for row in rows(count, departments, downtime_days):
+            for row in rows(count, departments, downtime_days, unmasked):
                 copy.write_row(row)
         cursor.execute("SELECT setval(pg_get_serial_sequence('ticket', 'id'), (SELECT max(id) FROM ticket))")
         raw.commit()
@@ -120,7 +144,7 @@ def load_postgres(engine: Engine, count: int, departments: list[str], downtime_d
         raw.close()
 
 
-def load_sqlite(path: Path, count: int, departments: list[str], downtime_days: float) -> None:
+def load_sqlite(path: Path, count: int, departments: list[str], downtime_days: float, unmasked: bool) -> None:
     connection = sqlite3.connect(path)
     placeholders = ", ".join("?" for _ in COLUMNS)
     sql = f"INSERT INTO ticket ({', '.join(COLUMNS)}) VALUES ({placeholders})"
@@ -130,7 +154,7 @@ def load_sqlite(path: Path, count: int, departments: list[str], downtime_days: f
                      for v in row)
 
     with connection:
-        connection.executemany(sql, (plain(row) for row in rows(count, departments, downtime_days)))
+        connection.executemany(sql, (plain(row) for row in rows(count, departments, downtime_days, unmasked)))
     connection.execute("ANALYZE")
     connection.close()
 
@@ -190,16 +214,24 @@ def bench(engine: Engine, label: str, load: Any, count: int, profile: str | None
                          (NOW + timedelta(days=1), "sweep a working day later")):
         captured = capture_selects(engine)
         profiler = cProfile.Profile() if profile and moment == NOW else None
+        backends = backends_of(engine.url.database or "") if engine.dialect.name == "postgresql" else None
+        cpu_before = (time.process_time(), cpu_seconds(backends) if backends else 0.0)
         started = time.perf_counter()
         if profiler:
             profiler.enable()
-        result = run_sweeps(engine, policy, moment, settings)
+        # what the scheduler's periodic job does (hotline.jobs.do_periodic, less digest and report)
+        result = {"mask_summaries": mask_summaries(engine)}
+        masking = time.perf_counter() - started
+        result.update(run_sweeps(engine, policy, moment, settings))
         if profiler:
             profiler.disable()
         elapsed = time.perf_counter() - started
+        cpu = (time.process_time() - cpu_before[0], (cpu_seconds(backends) if backends else 0.0) - cpu_before[1])
         made = sum(result.values())
         print(f"{label}: {what}: {made:,} notices/closures in {elapsed:.2f} s ({made / elapsed:,.0f}/s) {result}"
               f"; load average {load_average()}")
+        print(f"{label}:   of which masking new summaries {masking:.2f} s; CPU: the sweep's process {cpu[0]:.1f} s"
+              + (f", PostgreSQL's backends {cpu[1]:.1f} s" if backends else ""))
         if moment == NOW:  # the masking of the leaders' 督办: how often the tagger's cache answered
             print(f"{label}: masking's jieba cache after the first sweep: {masking_names._cut.cache_info()}")
         if profiler and profile:
@@ -218,6 +250,8 @@ def main() -> None:
     parser.add_argument("--downtime-days", type=float, default=0,
                         help="the scheduler was down this long before the first sweep (deadlines reach back as far)")
     parser.add_argument("--profile", help="write a cProfile of the first sweep to this file")
+    parser.add_argument("--unmasked", action="store_true",
+                        help="no summaries masked ahead (the first sweep after the upgrade that stores them)")
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--postgres-url", default=os.environ.get("TEST_POSTGRES_URL",
                                                                  "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
@@ -227,7 +261,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "bench.db"
             engine = make_engine(f"sqlite:///{path}")
-            bench(engine, "SQLite", lambda n, d: load_sqlite(path, n, d, args.downtime_days), args.tickets,
+            bench(engine, "SQLite", lambda n, d: load_sqlite(path, n, d, args.downtime_days, args.unmasked), args.tickets,
                   args.profile)
             engine.dispose()
     if args.backend in ("postgres", "both"):
@@ -238,7 +272,8 @@ def main() -> None:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
         engine = make_engine(args.postgres_url.rsplit("/", 1)[0] + "/" + name)
         try:
-            bench(engine, "PostgreSQL", lambda n, d: load_postgres(engine, n, d, args.downtime_days), args.tickets,
+            bench(engine, "PostgreSQL", lambda n, d: load_postgres(engine, n, d, args.downtime_days, args.unmasked),
+                  args.tickets,
                   args.profile)
         finally:
             engine.dispose()

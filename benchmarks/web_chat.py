@@ -31,7 +31,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.machine import describe  # noqa: E402
+from benchmarks.machine import backends_of, cpu_seconds, describe  # noqa: E402
 from tests.botapi_server import free_port  # noqa: E402
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -105,33 +105,10 @@ async def load(base: str, clients: int, tickets: int) -> tuple[float, list[float
     return time.perf_counter() - started, whole, requests, made
 
 
-def cpu_seconds(match: Any) -> float:
-    """CPU time (user + system) of the processes `match(pid, ppid, cmdline)` accepts, from /proc: a
-    cost per ticket that other work on the machine inflates far less than it does wall time."""
-    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if match(int(entry.name), int(fields[1]), cmdline):
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
-
-
 def server_tree(root: int) -> Any:
     """The serve process and its workers (uvicorn's supervisor spawns them as children)."""
     def match(pid: int, ppid: int, _: str) -> bool:
         return pid == root or ppid == root
-    return match
-
-
-def backends_of(database: str) -> Any:
-    def match(_: int, __: int, cmdline: str) -> bool:
-        return cmdline.startswith("postgres:") and f" {database} " in cmdline
     return match
 
 

@@ -21,6 +21,7 @@ from hotline.bootstrap import App, bootstrap
 from hotline.housekeeping import housekeeping
 from hotline.settings import SchedulerConfig
 from tickets.delivery import DeliveryError, Notifier, deliver_pending
+from tickets.masked_summaries import mask_summaries
 from tickets.models import Notice
 from tickets.sweeps import SWEEPS, SweepSettings, run_sweeps
 from tickets.sweeps_digest import department_digests
@@ -80,6 +81,11 @@ def notifier_of(app: App) -> Notifier:
 # -- the work, as of a given moment --------------------------------------------------------------
 def do_sweeps(app: App, now: datetime, only: Sequence[str] | None = None) -> dict[str, int]:
     return run_sweeps(app.engine, app.policy, now, sweep_settings(app.config.scheduler), only)
+
+
+def do_mask_summaries(app: App, now: datetime) -> dict[str, int]:
+    """Mask new tickets' summaries ahead of any 督办 that quotes them (tickets/masked_summaries.py)."""
+    return {"mask_summaries": mask_summaries(app.engine)}
 
 
 def do_deliver(app: App, now: datetime) -> dict[str, int]:
@@ -163,9 +169,9 @@ def do_kb_expiry(app: App, now: datetime) -> dict[str, int]:
 
 
 def do_periodic(app: App, now: datetime) -> dict[str, int]:
-    """The frequent job: every ticket sweep, plus the digest and weekly report if due and not yet
-    recorded, so a scheduler that was down at their hour catches up when it is back."""
-    return {**do_sweeps(app, now), **do_digest(app, now), **do_weekly(app, now)}
+    """The frequent job: new summaries masked, every ticket sweep, plus the digest and weekly report
+    if due and not yet recorded, so a scheduler that was down at their hour catches up when it is back."""
+    return {**do_mask_summaries(app, now), **do_sweeps(app, now), **do_digest(app, now), **do_weekly(app, now)}
 
 
 def _one_sweep(name: str) -> Callable[[App, datetime], dict[str, int]]:
@@ -173,6 +179,7 @@ def _one_sweep(name: str) -> Callable[[App, datetime], dict[str, int]]:
 
 
 WORK: dict[str, Callable[[App, datetime], dict[str, int]]] = {
+    "mask_summaries": do_mask_summaries,
     **{name: _one_sweep(name) for name in SWEEPS},
     "digest": do_digest,
     "weekly_report": do_weekly,
@@ -183,11 +190,12 @@ WORK: dict[str, Callable[[App, datetime], dict[str, int]]] = {
     "challenger": do_challenge,
     "kb_expiry": do_kb_expiry,
 }
-DEFAULT_RUN = (*SWEEPS, "digest", "weekly_report")
+DEFAULT_RUN = ("mask_summaries", *SWEEPS, "digest", "weekly_report")
 
 
 def run_jobs(app: App, now: datetime, only: Sequence[str] | None = None) -> dict[str, int]:
-    """Run the named jobs (default: the sweeps, the digest and the weekly report, as `sweep` does)."""
+    """Run the named jobs (default: the masking of new summaries, the sweeps, the digest and the
+    weekly report, as `sweep` does)."""
     names = list(only) if only else list(DEFAULT_RUN)
     unknown = [name for name in names if name not in WORK]
     if unknown:

@@ -94,6 +94,7 @@ def test_erase_removes_personal_data_and_keeps_tickets_and_statistics(hotline: A
     ticket = hotline.tickets.get(number)
     assert ticket.state == "closed" and ticket.rating == "satisfied" and "漏水" in ticket.text
     assert ticket.anonymised_at is not None and ticket.contact_phone is None
+    assert ticket.summary_masked == ticket.summary  # what a 督办 quotes to leaders is the erased text too
     assert not (hotline.settings.env.home / "uploads" / "leak.jpg").exists()
     assert reports.report_for(hotline, week, local(2026, 11, 24, 9))["city"] == before
     with pytest.raises(Exception, match="no citizen"):

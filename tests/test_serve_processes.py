@@ -175,5 +175,6 @@ def test_two_jobs_run_at_once_record_the_notices_of_one(hotline, database_url, t
     # and the day's digests and the week's report
     assert len(made) > 15 * 5
     # between them the two runs recorded each notice exactly once
-    assert sum(sum(result.values()) for result in results) == len(made)
+    # (masks are not notices: both runs may mask the same summaries, which is harmless)
+    assert sum(n for result in results for job, n in result.items() if job != "mask_summaries") == len(made)
     assert sum(run_jobs(hotline, local(2026, 11, 26, 12)).values()) == 0

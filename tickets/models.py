@@ -88,6 +88,11 @@ class Ticket(SQLModel, table=True):
     topic: str | None = Field(default=None, max_length=40)
     text: str
     summary: str = Field(default="", max_length=200)
+    # The summary as leaders and the public may read it (tickets.masking), computed once ahead of the
+    # notices that quote it (tickets/masked_summaries.py), and the masker's version that computed it:
+    # a text masked by an older masker is not used.
+    summary_masked: str | None = Field(default=None, max_length=200)
+    summary_masked_by: int | None = None
     entities: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     nlu: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     type_confidence: float | None = None
@@ -197,7 +202,10 @@ class Notice(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, unique=True)
     kind: str = Field(max_length=40)
-    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    # No foreign key: a notice's ticket is one its writer has just read, and tickets are never
+    # deleted (anonymised instead, tickets/privacy.py); the per-row check, a row lock on the ticket,
+    # was a fifth of the database's work in the catch-up sweep (docs/PROFILE.md).
+    ticket_id: int | None = Field(default=None, index=True)
     recipient_kind: str = Field(max_length=20)  # citizen, staff, department, dispatchers, leaders
     recipient: str | None = Field(default=None, max_length=80)  # citizen id, staff id or department code
     text: str

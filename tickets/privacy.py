@@ -23,7 +23,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from tickets import personal_data
 from tickets.errors import NotFound
-from tickets.masking import mask_personal
+from tickets.masking import MASKING_VERSION, mask_personal
 from tickets.models import (
     Attachment,
     Citizen,
@@ -79,6 +79,7 @@ def _erase_tickets(session: Session, scope: Scope) -> int:
             continue
         ticket.text = mask_personal(ticket.text)
         ticket.summary = mask_personal(ticket.summary)
+        ticket.summary_masked, ticket.summary_masked_by = ticket.summary, MASKING_VERSION
         ticket.location = _masked(ticket.location)
         ticket.rating_comment = _masked(ticket.rating_comment)
         ticket.invalid_reason = _masked(ticket.invalid_reason)

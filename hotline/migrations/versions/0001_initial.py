@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-07 17:46:42.913487
+Create Date: 2026-12-07 21:06:40.411054
 """
 from __future__ import annotations
 
@@ -80,6 +80,28 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('kb_miss', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_kb_miss_at'), ['at'], unique=False)
+
+    op.create_table('notice',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=True),
+    sa.Column('recipient_kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('recipient', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=True),
+    sa.Column('text', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('buttons', sa.JSON(), nullable=False),
+    sa.Column('attachments', sa.JSON(), nullable=False),
+    sa.Column('created_at', tickets.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', tickets.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', tickets.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('key')
+    )
+    with op.batch_alter_table('notice', schema=None) as batch_op:
+        batch_op.create_index('ix_notice_pending', ['sent_at', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notice_ticket_id'), ['ticket_id'], unique=False)
 
     op.create_table('rate_counter',
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=160), nullable=False),
@@ -233,6 +255,8 @@ def upgrade() -> None:
     sa.Column('topic', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
     sa.Column('text', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('summary', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('summary_masked', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('summary_masked_by', sa.Integer(), nullable=True),
     sa.Column('entities', sa.JSON(), nullable=False),
     sa.Column('nlu', sa.JSON(), nullable=False),
     sa.Column('type_confidence', sa.Float(), nullable=True),
@@ -402,29 +426,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_nlu_correction_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_nlu_correction_ticket_id'), ['ticket_id'], unique=False)
 
-    op.create_table('notice',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-    sa.Column('ticket_id', sa.Integer(), nullable=True),
-    sa.Column('recipient_kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('recipient', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=True),
-    sa.Column('text', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('buttons', sa.JSON(), nullable=False),
-    sa.Column('attachments', sa.JSON(), nullable=False),
-    sa.Column('created_at', tickets.timeutil.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('next_attempt_at', tickets.timeutil.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', tickets.timeutil.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('key')
-    )
-    with op.batch_alter_table('notice', schema=None) as batch_op:
-        batch_op.create_index('ix_notice_pending', ['sent_at', 'next_attempt_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_notice_ticket_id'), ['ticket_id'], unique=False)
-
     op.create_table('reply',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ticket_id', sa.Integer(), nullable=False),
@@ -546,11 +547,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_reply_ticket_id'))
 
     op.drop_table('reply')
-    with op.batch_alter_table('notice', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_notice_ticket_id'))
-        batch_op.drop_index('ix_notice_pending')
-
-    op.drop_table('notice')
     with op.batch_alter_table('nlu_correction', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_nlu_correction_ticket_id'))
         batch_op.drop_index(batch_op.f('ix_nlu_correction_at'))
@@ -628,6 +624,11 @@ def downgrade() -> None:
 
     op.drop_table('staff')
     op.drop_table('rate_counter')
+    with op.batch_alter_table('notice', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_notice_ticket_id'))
+        batch_op.drop_index('ix_notice_pending')
+
+    op.drop_table('notice')
     with op.batch_alter_table('kb_miss', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_kb_miss_at'))
 
