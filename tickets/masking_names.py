@@ -142,13 +142,17 @@ def _tokens(text: str) -> list[tuple[int, int, str, str]]:
     return found
 
 
+def warm() -> None:
+    """Load the tagger now (the scheduler's start-up), not on the first ticket a sweep masks."""
+    _pos_tagger()
+
+
 @functools.lru_cache(maxsize=1024)
 def _cut(run: str) -> tuple[tuple[str, str], ...]:
     """jieba's words and tags of one run of Chinese characters. The tagger's answer depends on the
-    run alone, and texts the system writes around a citizen's words (the sweeps' 督办 for the
-    leaders: 承办单位, 答复时限, 仍未答复, 请督促尽快办结…) repeat the same runs thousands of times:
-    the tagger's Viterbi pass took most of a catch-up sweep's time. Small: a citizen's words rarely
-    repeat, the system's do all the time."""
+    run alone, and the same texts are masked again and again (the public page, the leaders' pages,
+    exports: the same tickets at every request), as are the system's words around a citizen's. Small:
+    a citizen's words rarely repeat."""
     return tuple((pair.word, pair.flag) for pair in _pos_tagger().cut(run, HMM=True))
 
 
