@@ -214,3 +214,25 @@ def test_a_batch_records_texts_buttons_and_keys_as_given_and_each_key_once(hotli
     ]
     recorded = notices(hotline, "test")
     assert recorded[0].buttons == buttons and recorded[0].created_at == at and recorded[0].next_attempt_at == at
+
+
+def test_a_batch_that_cannot_be_recorded_fails_the_sweep_and_records_nothing_after_it(hotline, monkeypatch):
+    """Batches are recorded on a thread of their own: its failure must reach the sweep, not hang it."""
+    import pytest
+
+    from tickets.sweeps_outbox import Batch
+
+    people(hotline)
+    for _ in range(3):
+        submit(hotline, now=local(2026, 11, 16, 10))
+    before = len(notices(hotline))
+
+    def unreachable(self, session):
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(Batch, "record", unreachable)
+    with pytest.raises(ConnectionError, match="went away"):
+        run_jobs(hotline, local(2026, 11, 24, 10), SWEEPS)
+    assert len(notices(hotline)) == before
+    monkeypatch.undo()
+    assert run_jobs(hotline, local(2026, 11, 24, 10), SWEEPS)["overdue"] == 3 * 2  # the head and the leaders

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -149,6 +149,19 @@ def _recording(engine: Engine) -> Iterator[_Recorder]:
     recorder.close()
 
 
+def _record_each(engine: Engine, now: datetime, where: Sequence[ColumnElement[bool]],
+                 notice: Callable[[Batch, Row[Any]], None]) -> int:
+    """Every ticket matching `where` gets its notices from `notice(batch, row)`; returns how many
+    were new. Batches are recorded on the recorder's thread while the next is built."""
+    with _recording(engine) as recorder:
+        for rows in _candidates(engine, where):
+            batch = Batch(now)
+            for row in rows:
+                notice(batch, row)
+            recorder.add(batch)
+    return recorder.created
+
+
 @dataclass
 class _Directory:
     """Department names and heads, read once per sweep."""
@@ -190,17 +203,15 @@ def accept_reminders(engine: Engine, policy: Policy, now: datetime) -> int:
     cutoff = policy.calendar.add_working_days(now, policy.limits.accept_days / 2)
     where = [col(Ticket.state) == State.assigned, col(Ticket.accept_due) > now, col(Ticket.accept_due) <= cutoff,
              not_yet_recorded("accept_reminder", ACCEPT_ROUND_SQL)]
-    with _recording(engine) as recorder:
-        for rows in _candidates(engine, where):
-            batch = Batch(now)
-            for row in rows:
-                base = base_key("accept_reminder", row.id, accept_round(row.returned_count))
-                text = (f"【签收提醒】{_what(row)}\n签收时限已过半，请于 {notices.fmt_time(policy.calendar, row.accept_due)} "
-                        "前签收。")
-                batch.add(base, "accept_reminder", "department", row.department_code, text, ticket_id=row.id,
-                          buttons=notices.department_buttons(row.number))
-            recorder.add(batch)
-    return recorder.created
+
+    def notice(batch: Batch, row: Row[Any]) -> None:
+        base = base_key("accept_reminder", row.id, accept_round(row.returned_count))
+        text = (f"【签收提醒】{_what(row)}\n签收时限已过半，请于 {notices.fmt_time(policy.calendar, row.accept_due)} "
+                "前签收。")
+        batch.add(base, "accept_reminder", "department", row.department_code, text, ticket_id=row.id,
+                  buttons=notices.department_buttons(row.number))
+
+    return _record_each(engine, now, where, notice)
 
 
 def accept_escalations(engine: Engine, policy: Policy, now: datetime) -> int:
@@ -209,16 +220,14 @@ def accept_escalations(engine: Engine, policy: Policy, now: datetime) -> int:
     people = _Directory.load(engine)
     where = [col(Ticket.state) == State.assigned, col(Ticket.accept_due) <= now,
              not_yet_recorded("accept_overdue", ACCEPT_ROUND_SQL)]
-    with _recording(engine) as recorder:
-        for rows in _candidates(engine, where):
-            batch = Batch(now)
-            for row in rows:
-                base = base_key("accept_overdue", row.id, accept_round(row.returned_count))
-                text = (f"【签收超时】{_what(row)}\n承办单位：{people.name(row.department_code)}\n"
-                        f"签收时限 {notices.fmt_time(policy.calendar, row.accept_due)} 已过，仍未签收，请督促签收办理。")
-                people.add_heads(batch, base, "accept_overdue", row, text)
-            recorder.add(batch)
-    return recorder.created
+
+    def notice(batch: Batch, row: Row[Any]) -> None:
+        base = base_key("accept_overdue", row.id, accept_round(row.returned_count))
+        text = (f"【签收超时】{_what(row)}\n承办单位：{people.name(row.department_code)}\n"
+                f"签收时限 {notices.fmt_time(policy.calendar, row.accept_due)} 已过，仍未签收，请督促签收办理。")
+        people.add_heads(batch, base, "accept_overdue", row, text)
+
+    return _record_each(engine, now, where, notice)
 
 
 # -- answer clock --------------------------------------------------------------------------------
@@ -246,17 +255,15 @@ def answer_reminders(engine: Engine, policy: Policy, now: datetime, settings: Sw
     cutoff = policy.calendar.add_working_days(now, lead)
     where = [col(Ticket.state).in_(AWAITING), col(Ticket.answer_due) > now, col(Ticket.answer_due) <= cutoff,
              ~_short_limits(policy, lead), not_yet_recorded("answer_reminder", ANSWER_ROUND_SQL)]
-    with _recording(engine) as recorder:
-        for rows in _candidates(engine, where):
-            batch = Batch(now)
-            for row in rows:
-                base = base_key("answer_reminder", row.id, answer_round(row.returned_count, row.reopened_count,
-                                                                        row.extension_state))
-                text = (f"【答复提醒】{_what(row)}\n距答复时限不足 {lead:g} 个工作日，请于 "
-                        f"{notices.fmt_time(policy.calendar, row.answer_due)} 前答复。")
-                batch.add(base, "answer_reminder", "department", row.department_code, text, ticket_id=row.id)
-            recorder.add(batch)
-    return recorder.created
+
+    def notice(batch: Batch, row: Row[Any]) -> None:
+        base = base_key("answer_reminder", row.id, answer_round(row.returned_count, row.reopened_count,
+                                                                row.extension_state))
+        text = (f"【答复提醒】{_what(row)}\n距答复时限不足 {lead:g} 个工作日，请于 "
+                f"{notices.fmt_time(policy.calendar, row.answer_due)} 前答复。")
+        batch.add(base, "answer_reminder", "department", row.department_code, text, ticket_id=row.id)
+
+    return _record_each(engine, now, where, notice)
 
 
 def _oldest_overdue(engine: Engine, now: datetime) -> datetime | None:
@@ -280,25 +287,25 @@ def overdue_escalations(engine: Engine, policy: Policy, now: datetime, settings:
         return 0
     people = _Directory.load(engine)
     step = settings.escalate_every_days
-    with _recording(engine) as recorder:
-        upper = now  # level L holds the tickets with upper(L+1) < answer_due <= upper(L)
-        for level in range(1, MAX_LEVEL + 1):
-            lower = working_moment_before(policy.calendar, now, level * step)
-            where = [col(Ticket.state).in_(AWAITING), col(Ticket.answer_due) <= upper, col(Ticket.answer_due) > lower,
-                     not_yet_recorded("overdue", ANSWER_ROUND_SQL, level)]
-            for rows in _candidates(engine, where):
-                batch = Batch(now)
-                for row in rows:
-                    round_ = answer_round(row.returned_count, row.reopened_count, row.extension_state)
-                    base = base_key("overdue", row.id, round_, level)
-                    heads_text, leaders_text = _overdue_texts(row, policy, people, level, step)
-                    people.add_heads(batch, base, "overdue", row, heads_text)
-                    batch.add(base, "overdue", "leaders", None, leaders_text, ticket_id=row.id)
-                recorder.add(batch)
-            if lower < oldest:
-                break
-            upper = lower
-    return recorder.created
+    created = 0
+    upper = now  # level L holds the tickets with upper(L+1) < answer_due <= upper(L)
+    for level in range(1, MAX_LEVEL + 1):
+        lower = working_moment_before(policy.calendar, now, level * step)
+        where = [col(Ticket.state).in_(AWAITING), col(Ticket.answer_due) <= upper, col(Ticket.answer_due) > lower,
+                 not_yet_recorded("overdue", ANSWER_ROUND_SQL, level)]
+
+        def notice(batch: Batch, row: Row[Any], level: int = level) -> None:
+            round_ = answer_round(row.returned_count, row.reopened_count, row.extension_state)
+            base = base_key("overdue", row.id, round_, level)
+            heads_text, leaders_text = _overdue_texts(row, policy, people, level, step)
+            people.add_heads(batch, base, "overdue", row, heads_text)
+            batch.add(base, "overdue", "leaders", None, leaders_text, ticket_id=row.id)
+
+        created += _record_each(engine, now, where, notice)
+        if lower < oldest:
+            break
+        upper = lower
+    return created
 
 
 def _overdue_texts(row: Row[Any], policy: Policy, people: _Directory, level: int, step: float) -> tuple[str, str]:
@@ -323,18 +330,16 @@ def callbacks(engine: Engine, policy: Policy, now: datetime, settings: SweepSett
         return 0
     where = [col(Ticket.state) == State.answered, col(Ticket.answered_at) <= now - asked_after,
              col(Ticket.answered_at) > now - window, not_yet_recorded("callback", CALLBACK_ROUND_SQL)]
-    with _recording(engine) as recorder:
-        for rows in _candidates(engine, where):
-            batch = Batch(now)
-            for row in rows:
-                base = base_key("callback", row.id, str(row.reopened_count))
-                due = notices.fmt_time(policy.calendar, policy.callback_due(row.answered_at))
-                text = (f"【回访】您的工单 {row.number} 已于 {notices.fmt_time(policy.calendar, row.answered_at)} 答复，"
-                        f"请对办理结果进行评价。{due} 前未评价的，工单将按“未评价”办结。")
-                batch.add(base, "callback", "citizen", str(row.citizen_id), text, ticket_id=row.id,
-                          buttons=notices.rating_buttons(row.number))
-            recorder.add(batch)
-    return recorder.created
+
+    def notice(batch: Batch, row: Row[Any]) -> None:
+        base = base_key("callback", row.id, str(row.reopened_count))
+        due = notices.fmt_time(policy.calendar, policy.callback_due(row.answered_at))
+        text = (f"【回访】您的工单 {row.number} 已于 {notices.fmt_time(policy.calendar, row.answered_at)} 答复，"
+                f"请对办理结果进行评价。{due} 前未评价的，工单将按“未评价”办结。")
+        batch.add(base, "callback", "citizen", str(row.citizen_id), text, ticket_id=row.id,
+                  buttons=notices.rating_buttons(row.number))
+
+    return _record_each(engine, now, where, notice)
 
 
 def auto_close(engine: Engine, policy: Policy, now: datetime) -> int:
