@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
@@ -17,7 +17,7 @@ from tickets.actors import SYSTEM, citizen_actor
 from tickets.corrections import record_correction
 from tickets.errors import InvalidInput
 from tickets.models import Attachment, Citizen, Message, Ticket
-from tickets.numbering import next_number
+from tickets.numbering import next_ticket
 from tickets.routing import Classifier, Prediction
 from tickets.states import State, TicketType
 from tickets.text import MAX_TEXT_CHARS, normalise, summarise
@@ -26,6 +26,7 @@ from tickets.timeutil import ensure_aware
 
 CITIZENS = Citizen.__table__  # type: ignore[attr-defined]
 TICKETS = Ticket.__table__  # type: ignore[attr-defined]
+MESSAGES = Message.__table__  # type: ignore[attr-defined]
 # Built once: every submission runs them (building a statement per call cost about as much as running it).
 _CITIZEN = select(CITIZENS.c.id, CITIZENS.c.phone).where(CITIZENS.c.channel == bindparam("channel"),
                                                          CITIZENS.c.external_id == bindparam("external_id"))
@@ -36,6 +37,9 @@ _NEW_CITIZEN = {
     ).on_conflict_do_nothing().returning(CITIZENS.c.id, CITIZENS.c.phone)
     for postgres, insert_of in ((True, pg_insert), (False, sqlite_insert))
 }
+_MESSAGE = insert(MESSAGES).values(
+    {name: bindparam(name, type_=MESSAGES.c[name].type)
+     for name in ("citizen_id", "ticket_id", "channel", "direction", "kind", "text", "at")})
 _EXISTING = select(TICKETS.c.id).where(TICKETS.c.channel == bindparam("channel"),
                                        TICKETS.c.external_message_id == bindparam("external_message_id"))
 
@@ -147,8 +151,10 @@ def create_ticket(
     # An urgent ticket goes to the dispatchers' emergency queue, never straight to a department.
     routed = (department is not None and not prediction.urgent
               and (submission.department is not None or not prediction.needs_review))
+    ticket_id, number = next_ticket(session, policy.calendar.local_day(now))
     ticket = Ticket(
-        number=next_number(session, policy.calendar.local_day(now)),
+        id=ticket_id,
+        number=number,
         channel=submission.channel,
         external_message_id=submission.external_message_id,
         citizen_id=citizen,
@@ -171,17 +177,21 @@ def create_ticket(
         updated_at=now,
     )
     session.add(ticket)
-    session.flush()
+    # The id is known before the row is written, so the transitions change a pending ticket: one
+    # flush writes it in its final state, then its events in one multi-row INSERT (the unit of work
+    # orders mappers without a relationship by class name: Ticket before TicketEvent).
     transitions.record_submission(session, ticket, citizen_actor(citizen), now)
+    if routed and not submission.hold:
+        assert department is not None
+        transitions.assign(session, ticket, department, SYSTEM, now, policy)
+    session.flush()  # a duplicate (channel, external_message_id) raises IntegrityError here
     # The citizen's own choices on the confirmation card, where they differ from the model's.
     record_correction(session, ticket, "type", prediction.type, submission.ticket_type, citizen_actor(citizen), now)
     record_correction(session, ticket, "department", prediction.department, submission.department,
                       citizen_actor(citizen), now)
-    session.add(Message(citizen_id=citizen, ticket_id=ticket.id, channel=submission.channel, direction="in", text=text, at=now))  # type: ignore[arg-type]
+    # Append-only and never read back in this transaction: a plain INSERT, not an ORM object.
+    session.execute(_MESSAGE, {"citizen_id": citizen, "ticket_id": ticket_id, "channel": submission.channel,
+                               "direction": "in", "kind": "text", "text": text, "at": now})
     for kind, ref in submission.attachments:
-        session.add(Attachment(ticket_id=ticket.id, kind=kind, ref=ref, at=now))  # type: ignore[arg-type]
-    if routed and not submission.hold:
-        assert department is not None
-        transitions.assign(session, ticket, department, SYSTEM, now, policy)
+        session.add(Attachment(ticket_id=ticket_id, kind=kind, ref=ref, at=now))
     return ticket
-
