@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, update
+from sqlalchemy import text as textual
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import make_transient_to_detached
@@ -51,10 +52,13 @@ _EVENT_COLUMNS = tuple(column.name for column in EVENTS.columns if column.name !
 
 @functools.cache
 def _events_insert(rows: int) -> Any:
-    """One INSERT of `rows` events (one or two at intake): psycopg's executemany of the same rows
-    runs a pipeline that cost twice a statement."""
-    return insert(EVENTS).values([{name: bindparam(f"{name}_{row}", type_=EVENTS.c[name].type) for name in _EVENT_COLUMNS}
-                                  for row in range(rows)])
+    """One INSERT of `rows` events (one or two at intake): psycopg's executemany of the same rows runs
+    a pipeline that cost PostgreSQL a sixth more CPU a submission. Written as text because SQLAlchemy
+    compiles a multi-row `insert().values([...])` anew on every call (it has no cache key); the
+    parameters keep the columns' types."""
+    rows_sql = ", ".join("(" + ", ".join(f":{name}_{row}" for name in _EVENT_COLUMNS) + ")" for row in range(rows))
+    return textual(f"INSERT INTO {EVENTS.name} ({', '.join(_EVENT_COLUMNS)}) VALUES {rows_sql}").bindparams(
+        *(bindparam(f"{name}_{row}", type_=EVENTS.c[name].type) for row in range(rows) for name in _EVENT_COLUMNS))
 
 
 _EXISTING = select(TICKETS.c.id).where(TICKETS.c.channel == bindparam("channel"),
