@@ -123,16 +123,20 @@ class Submission:
 def citizen_row(session: Session, ref: CitizenRef, now: datetime) -> tuple[int, str | None]:
     """The citizen's id and phone, created on first contact (a phone given and different from the
     one on record replaces it). Plain statements, no ORM object: every message, submission and call
-    asks. The insert ignores a concurrent first contact's row and reads it instead."""
+    asks. The insert ignores a concurrent first contact's row and reads it instead. They run on the
+    session's connection: no ORM object is involved (citizens are never ORM-created), and the
+    session's own execute() cost half as much again as the statement (its autoflush check and ORM
+    execution hooks)."""
     params = {"channel": ref.channel, "external_id": ref.external_id}
-    row = session.execute(_CITIZEN, params).first()
+    connection = session.connection()
+    row = connection.execute(_CITIZEN, params).first()
     if row is None:
-        created = session.execute(_NEW_CITIZEN[session.get_bind().dialect.name == "postgresql"],
-                                  {**params, "name": ref.name, "phone": ref.phone, "created_at": now}).first()
-        row = created or session.execute(_CITIZEN, params).one()
+        created = connection.execute(_NEW_CITIZEN[connection.dialect.name == "postgresql"],
+                                     {**params, "name": ref.name, "phone": ref.phone, "created_at": now}).first()
+        row = created or connection.execute(_CITIZEN, params).one()
         return int(row.id), row.phone
     if ref.phone and row.phone != ref.phone:
-        session.execute(update(CITIZENS).where(CITIZENS.c.id == row.id).values(phone=ref.phone))
+        connection.execute(update(CITIZENS).where(CITIZENS.c.id == row.id).values(phone=ref.phone))
         return int(row.id), ref.phone
     return int(row.id), row.phone
 
@@ -142,8 +146,9 @@ def citizen_id(session: Session, ref: CitizenRef, now: datetime) -> int:
 
 
 def find_existing(session: Session, channel: str, external_message_id: str) -> Ticket | None:
-    # The id first: a new message (nearly every call) then costs one index probe, no ORM query.
-    found = session.execute(_EXISTING, {"channel": channel, "external_message_id": external_message_id}).scalar()
+    # The id first: a new message (nearly every call) then costs one index probe, no ORM query (on
+    # the session's connection: tickets are written with plain statements, never left pending).
+    found = session.connection().execute(_EXISTING, {"channel": channel, "external_message_id": external_message_id}).scalar()
     return session.get(Ticket, found) if found is not None else None
 
 

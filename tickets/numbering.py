@@ -62,7 +62,7 @@ def next_ticket(session: Session, day: date) -> tuple[int, str]:
     bind = session.get_bind()
     if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
         ids = ensure_sequence(bind, day)
-        serial, ticket_id = session.execute(
+        serial, ticket_id = session.connection().execute(
             text(f"SELECT nextval('{sequence_name(day)}'), nextval('{ids}')")).one()
         return int(ticket_id), f"{day:%Y%m%d}-{serial:04d}"
     serial = _take(session, day)
@@ -70,7 +70,7 @@ def next_ticket(session: Session, day: date) -> tuple[int, str]:
         session.add(TicketCounter(day=day, last=1))
         session.flush()  # a concurrent first insert raises IntegrityError; intake retries
         serial = 1
-    ticket_id = session.execute(_NEXT_ID).scalar_one()
+    ticket_id = session.connection().execute(_NEXT_ID).scalar_one()
     return int(ticket_id), f"{day:%Y%m%d}-{serial:04d}"
 
 
