@@ -86,6 +86,9 @@ def _new_rows(dialect: Dialect, events: int) -> list[Any]:
 
 _EXISTING = select(TICKETS.c.id).where(TICKETS.c.channel == bindparam("channel"),
                                        TICKETS.c.external_message_id == bindparam("external_message_id"))
+_CITIZEN_WHERE = (CITIZENS.c.channel == bindparam("citizen_channel"), CITIZENS.c.external_id == bindparam("external_id"))
+_ARRIVAL = select(_EXISTING.scalar_subquery(), select(CITIZENS.c.id).where(*_CITIZEN_WHERE).scalar_subquery(),
+                  select(CITIZENS.c.phone).where(*_CITIZEN_WHERE).scalar_subquery())
 
 
 @dataclass(frozen=True)
@@ -120,29 +123,42 @@ class Submission:
     confidential: bool = False  # 保密: name and phone hidden from the department
 
 
-def citizen_row(session: Session, ref: CitizenRef, now: datetime) -> tuple[int, str | None]:
+def citizen_row(session: Session, ref: CitizenRef, now: datetime,
+                known: tuple[int, str | None] | None = None) -> tuple[int, str | None]:
     """The citizen's id and phone, created on first contact (a phone given and different from the
     one on record replaces it). Plain statements, no ORM object: every message, submission and call
     asks. The insert ignores a concurrent first contact's row and reads it instead. They run on the
     session's connection: no ORM object is involved (citizens are never ORM-created), and the
     session's own execute() cost half as much again as the statement (its autoflush check and ORM
-    execution hooks)."""
+    execution hooks). `known`: the id and phone already read in this transaction (`arrival`)."""
     params = {"channel": ref.channel, "external_id": ref.external_id}
     connection = session.connection()
-    row = connection.execute(_CITIZEN, params).first()
+    row = known or connection.execute(_CITIZEN, params).first()
     if row is None:
         created = connection.execute(_NEW_CITIZEN[connection.dialect.name == "postgresql"],
                                      {**params, "name": ref.name, "phone": ref.phone, "created_at": now}).first()
-        row = created or connection.execute(_CITIZEN, params).one()
-        return int(row.id), row.phone
-    if ref.phone and row.phone != ref.phone:
-        connection.execute(update(CITIZENS).where(CITIZENS.c.id == row.id).values(phone=ref.phone))
-        return int(row.id), ref.phone
-    return int(row.id), row.phone
+        found, phone = created or connection.execute(_CITIZEN, params).one()
+        return int(found), phone
+    found, phone = row
+    if ref.phone and phone != ref.phone:
+        connection.execute(update(CITIZENS).where(CITIZENS.c.id == found).values(phone=ref.phone))
+        return int(found), ref.phone
+    return int(found), phone
 
 
 def citizen_id(session: Session, ref: CitizenRef, now: datetime) -> int:
     return citizen_row(session, ref, now)[0]
+
+
+def arrival(session: Session, submission: Submission) -> tuple[Ticket | None, tuple[int, str | None] | None]:
+    """The ticket this message was already filed as, if any, and the id and phone of its citizen if
+    the hotline knows them: one statement (two index probes) where `find_existing` and `citizen_row`
+    took a round trip each, for every submission."""
+    existing, citizen, phone = session.connection().execute(_ARRIVAL, {
+        "channel": submission.channel, "external_message_id": submission.external_message_id,
+        "citizen_channel": submission.citizen.channel, "external_id": submission.citizen.external_id}).one()
+    return (session.get(Ticket, existing) if existing is not None else None,
+            (int(citizen), phone) if citizen is not None else None)
 
 
 def find_existing(session: Session, channel: str, external_message_id: str) -> Ticket | None:
@@ -203,8 +219,10 @@ def create_ticket(
     now: datetime,
     known_departments: set[str],
     max_chars: int = MAX_TEXT_CHARS,
+    citizen_known: tuple[int, str | None] | None = None,
 ) -> Ticket:
-    """Insert the ticket in the caller's transaction. Duplicates raise IntegrityError at flush."""
+    """Insert the ticket in the caller's transaction. Duplicates raise IntegrityError at flush.
+    `citizen_known`: the citizen's id and phone as `arrival` read them."""
     now = ensure_aware(now)
     text = normalise(submission.text, max_chars)
     if submission.ticket_type is not None and submission.ticket_type not in TicketType.__members__:
@@ -212,7 +230,7 @@ def create_ticket(
     if submission.department is not None and submission.department not in known_departments:
         raise InvalidInput(f"unknown department code {submission.department!r}")
     prediction = classifier.classify(text)
-    citizen = citizen_id(session, submission.citizen, now)
+    citizen = citizen_row(session, submission.citizen, now, citizen_known)[0]
     ticket_type = submission.ticket_type or prediction.type
     department = None if submission.to_dispatcher else (submission.department or prediction.department)
     if department not in known_departments:
