@@ -2,6 +2,10 @@
 
     .venv/bin/python benchmarks/intake.py [--count 3000] [--callers 1] [--postgres URL]
 
+Prints, beside the rate, the CPU a ticket cost in the callers' processes (all their threads, the
+vector writer's included) and in the database's PostgreSQL backends (read from /proc, so only for a
+server on this machine): figures that other work on a shared machine inflates far less than the rate.
+
 `--callers N` submits from N threads at once (each its own connection from the pool), as N web
 workers' requests would; `--processes P` spreads them over P processes (N/P threads each), as
 `hotline serve --workers P` does. The time runs from the moment every process is ready (models
@@ -29,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from benchmarks.machine import describe  # noqa: E402
+from benchmarks.web_chat import backends_of, cpu_seconds  # noqa: E402
 from hotline.bootstrap import bootstrap, keyword_router  # noqa: E402
 from hotline.settings import load_settings  # noqa: E402
 from hotline.vector_writer import BackgroundVectors  # noqa: E402
@@ -70,6 +75,7 @@ def _submit_share(database_url: str, home: str, count: int, callers: int, share:
             latencies.append(time.perf_counter() - t0)
 
     barrier.wait()
+    cpu = time.process_time()
     threads = [threading.Thread(target=caller, args=(index,)) for index in range(callers)]
     for thread in threads:
         thread.start()
@@ -77,7 +83,8 @@ def _submit_share(database_url: str, home: str, count: int, callers: int, share:
         thread.join()
     if vectors is not None:  # the tickets' vectors are part of the work: counted in the time
         vectors.flush()
-    results.put(latencies)
+    results.put((latencies, time.process_time() - cpu))
+    barrier.wait()  # the connections stay open until their backends' CPU is read
     app.engine.dispose()
 
 
@@ -94,10 +101,16 @@ def run(database_url: str, count: int, home: Path, callers: int = 1, processes: 
                for share in range(processes)]
     for worker in workers:
         worker.start()
+    database = database_url.rsplit("/", 1)[-1]
     barrier.wait()
     started = time.perf_counter()
-    latencies = sorted(x for _ in workers for x in results.get())
+    backends = cpu_seconds(backends_of(database)) if backend == "postgresql" else 0.0
+    shares = [results.get() for _ in workers]
     elapsed = time.perf_counter() - started
+    backends = cpu_seconds(backends_of(database)) - backends if backend == "postgresql" else 0.0
+    latencies = sorted(x for share_latencies, _ in shares for x in share_latencies)
+    callers_cpu = sum(cpu for _, cpu in shares)
+    barrier.wait()
     for worker in workers:
         worker.join()
     p50 = statistics.median(latencies) * 1000
@@ -105,6 +118,10 @@ def run(database_url: str, count: int, home: Path, callers: int = 1, processes: 
     shape = f"{per_process * processes} callers" + (f" in {processes} processes" if processes > 1 else "")
     print(f"{backend:10s} {shape}: {len(latencies)} tickets in {elapsed:.2f} s = {len(latencies) / elapsed:,.0f} tickets/s; "
           f"latency p50 {p50:.2f} ms, p95 {p95:.2f} ms")
+    made = max(len(latencies), 1)
+    print(f"{'':10s} CPU a ticket: callers' processes {callers_cpu / made * 1000:.2f} ms"
+          + (f", PostgreSQL backends {backends / made * 1000:.2f} ms" if backend == "postgresql" else "")
+          + f"; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 def main() -> None:

@@ -48,7 +48,11 @@ def enqueue(
         "next_attempt_at": now,
         "attempts": 0,
     }
-    result = session.execute(_insert(session.get_bind().dialect.name), values)
+    # The ticket it names must be written first: flushed explicitly, then the statement runs on the
+    # session's connection (the session's execute() cost half as much again as the statement).
+    session.flush()
+    connection = session.connection()
+    result = connection.execute(_insert(connection.dialect.name), values)
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

@@ -25,6 +25,7 @@ from tickets.errors import InvalidInput, NotFound
 from tickets.intake import (
     CitizenRef,
     Submission,
+    arrival,
     citizen_row,
     create_ticket,
     find_existing,
@@ -127,12 +128,12 @@ class TicketService(DeskMixin):
         for attempt in range(5):
             try:
                 with self.unit_of_work() as session:
-                    existing = find_existing(session, submission.channel, submission.external_message_id)
+                    existing, citizen = arrival(session, submission)
                     if existing is not None:
                         return SubmitResult(existing, created=False)
                     ticket = create_ticket(
                         session, submission, self.classifier, self.policy, moment, set(self._active_departments(session)),
-                        self.max_text_chars,
+                        self.max_text_chars, citizen_known=citizen,
                     )
                     if not submission.hold:
                         self._notify_new(session, ticket, moment)

@@ -94,12 +94,14 @@ def _record(
     return event
 
 
-def _move(session: Session, ticket: Ticket, action: str, actor: Actor, now: datetime, note: str | None = None) -> None:
+def _move(
+    session: Session, ticket: Ticket, action: str, actor: Actor, now: datetime, note: str | None = None
+) -> TicketEvent:
     rule = TRANSITIONS[action]
     before = ticket.state
     if rule.target is not None:
         ticket.state = rule.target
-    _record(session, ticket, action, actor, now, before, note)
+    return _record(session, ticket, action, actor, now, before, note)
 
 
 def _required_text(value: str | None, what: str) -> str:
@@ -109,21 +111,21 @@ def _required_text(value: str | None, what: str) -> str:
     return text[:MAX_NOTE_CHARS]
 
 
-def record_submission(session: Session, ticket: Ticket, actor: Actor, now: datetime) -> None:
+def record_submission(session: Session, ticket: Ticket, actor: Actor, now: datetime) -> TicketEvent:
     """The first event of every ticket: it was received (受理)."""
-    _record(session, ticket, "submit", actor, now, None)
+    return _record(session, ticket, "submit", actor, now, None)
 
 
 def assign(
     session: Session, ticket: Ticket, department_code: str, actor: Actor, now: datetime, policy: Policy
-) -> None:
+) -> TicketEvent:
     check("assign", ticket, actor)
     now = ensure_aware(now)
     if actor.kind is not ActorKind.system:  # a person routed it: where the model pointed is the "from"
         record_correction(session, ticket, "department", (ticket.nlu or {}).get("department"), department_code, actor, now)
     ticket.department_code = department_code
     _start_clock(ticket, now, policy)
-    _move(session, ticket, "assign", actor, now, note=department_code)
+    return _move(session, ticket, "assign", actor, now, note=department_code)
 
 
 def _start_clock(ticket: Ticket, now: datetime, policy: Policy) -> None:
