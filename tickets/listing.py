@@ -14,7 +14,7 @@ from sqlmodel import Session, col, func, or_, select
 from tickets.errors import InvalidInput
 from tickets.models import Citizen, Staff, Ticket
 from tickets.phones import is_phone, normalise_phone
-from tickets.states import AWAITING_ANSWER, State, TicketType
+from tickets.states import AWAITING_ANSWER_VALUES, State, TicketType
 from tickets.views import CENTRE_ROLES
 from tickets.workcalendar import WorkCalendar
 
@@ -59,7 +59,7 @@ def list_tickets(engine: Engine, calendar: WorkCalendar, staff: Staff, filters: 
     if filters.channel:
         query = query.where(Ticket.channel == filters.channel)
     if filters.overdue:
-        query = query.where(col(Ticket.state).in_([s.value for s in AWAITING_ANSWER]), col(Ticket.answer_due) < now)
+        query = query.where(col(Ticket.state).in_(AWAITING_ANSWER_VALUES), col(Ticket.answer_due) < now)
     if filters.date_from:
         query = query.where(col(Ticket.created_at) >= calendar.start_of(filters.date_from))
     if filters.date_to:

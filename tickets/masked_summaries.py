@@ -23,10 +23,9 @@ from sqlmodel import Session, col
 
 from tickets.masking import MASKING_VERSION, mask_personal
 from tickets.models import Ticket
-from tickets.states import AWAITING_ANSWER
+from tickets.states import AWAITING_ANSWER_VALUES
 
 BATCH = 500
-AWAITING = sorted(s.value for s in AWAITING_ANSWER)
 
 _TABLE: Any = Ticket.__table__  # type: ignore[attr-defined]
 # Guarded by the summary it was computed from: an erasure that rewrote the summary in between wins.
@@ -46,7 +45,7 @@ def unmasked(session: Session, limit: int) -> list[Any]:
     """Tickets awaiting an answer whose summary has no mask by the current masker, newest first."""
     query = (
         select(col(Ticket.id), col(Ticket.summary))
-        .where(col(Ticket.state).in_(AWAITING),
+        .where(col(Ticket.state).in_(AWAITING_ANSWER_VALUES),
                or_(col(Ticket.summary_masked_by) == None, col(Ticket.summary_masked_by) != MASKING_VERSION))  # noqa: E711
         .order_by(col(Ticket.id).desc())
         .limit(limit)

@@ -39,11 +39,6 @@ def sequence_name(day: date) -> str:
     return f"{SEQUENCE_PREFIX}{day:%Y%m%d}"
 
 
-def next_number(session: Session, day: date) -> str:
-    """The next serial of `day` (see `next_ticket`, which intake uses)."""
-    return next_ticket(session, day)[1]
-
-
 def next_ticket(session: Session, day: date) -> tuple[int, str]:
     """A new ticket's id and number (the next serial of `day`), taken before its row is written:
     intake then applies the submission's transitions to the pending ticket and writes it once, in

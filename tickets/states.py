@@ -46,6 +46,7 @@ STATE_LABELS_ZH = {
 OPEN_STATES = frozenset({State.new, State.assigned, State.accepted, State.returned, State.reopened})
 # States in which the department owes the citizen an answer (the answer clock runs).
 AWAITING_ANSWER = frozenset({State.assigned, State.accepted, State.reopened})
+AWAITING_ANSWER_VALUES = sorted(s.value for s in AWAITING_ANSWER)  # for SQL's IN, in a stable order
 FINAL_STATES = frozenset({State.closed, State.invalid, State.merged})
 
 

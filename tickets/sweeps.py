@@ -14,7 +14,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,7 +28,7 @@ from tickets import notices, transitions
 from tickets.actors import SYSTEM
 from tickets.masked_summaries import masked_summary
 from tickets.models import Department, Staff, Ticket
-from tickets.states import AWAITING_ANSWER, Role, State, TicketType
+from tickets.states import AWAITING_ANSWER_VALUES, Role, State, TicketType
 from tickets.sweeps_outbox import (
     ACCEPT_ROUND_SQL,
     ANSWER_ROUND_SQL,
@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 
 BATCH = 1000
 MAX_LEVEL = 1000  # a guard: 2 working days a level, this is years overdue
-AWAITING = sorted(s.value for s in AWAITING_ANSWER)
 
 
 @dataclass(frozen=True)
@@ -137,29 +136,22 @@ class _Recorder:
         return self.created
 
 
-@contextmanager
-def _recording(engine: Engine) -> Iterator[_Recorder]:
-    recorder = _Recorder(engine)
-    try:
-        yield recorder
-    except BaseException:
-        with suppress(BaseException):
-            recorder.close()
-        raise
-    recorder.close()
-
-
 def _record_each(engine: Engine, now: datetime, where: Sequence[ColumnElement[bool]],
                  notice: Callable[[Batch, Row[Any]], None]) -> int:
     """Every ticket matching `where` gets its notices from `notice(batch, row)`; returns how many
     were new. Batches are recorded on the recorder's thread while the next is built."""
-    with _recording(engine) as recorder:
+    recorder = _Recorder(engine)
+    try:
         for rows in _candidates(engine, where):
             batch = Batch(now)
             for row in rows:
                 notice(batch, row)
             recorder.add(batch)
-    return recorder.created
+    except BaseException:
+        with suppress(BaseException):  # the sweep's own error is the one to report
+            recorder.close()
+        raise
+    return recorder.close()
 
 
 @dataclass
@@ -253,7 +245,7 @@ def answer_reminders(engine: Engine, policy: Policy, now: datetime, settings: Sw
     now = ensure_aware(now)
     lead = settings.answer_reminder_days
     cutoff = policy.calendar.add_working_days(now, lead)
-    where = [col(Ticket.state).in_(AWAITING), col(Ticket.answer_due) > now, col(Ticket.answer_due) <= cutoff,
+    where = [col(Ticket.state).in_(AWAITING_ANSWER_VALUES), col(Ticket.answer_due) > now, col(Ticket.answer_due) <= cutoff,
              ~_short_limits(policy, lead), not_yet_recorded("answer_reminder", ANSWER_ROUND_SQL)]
 
     def notice(batch: Batch, row: Row[Any]) -> None:
@@ -269,7 +261,7 @@ def answer_reminders(engine: Engine, policy: Policy, now: datetime, settings: Sw
 def _oldest_overdue(engine: Engine, now: datetime) -> datetime | None:
     with Session(engine) as session:
         query = select(func.min(col(Ticket.answer_due))).where(
-            col(Ticket.state).in_(AWAITING), col(Ticket.answer_due) <= now
+            col(Ticket.state).in_(AWAITING_ANSWER_VALUES), col(Ticket.answer_due) <= now
         )
         oldest = session.execute(query).scalar()
     if oldest is not None and oldest.tzinfo is None:  # min() bypasses the column type on SQLite
@@ -291,7 +283,7 @@ def overdue_escalations(engine: Engine, policy: Policy, now: datetime, settings:
     upper = now  # level L holds the tickets with upper(L+1) < answer_due <= upper(L)
     for level in range(1, MAX_LEVEL + 1):
         lower = working_moment_before(policy.calendar, now, level * step)
-        where = [col(Ticket.state).in_(AWAITING), col(Ticket.answer_due) <= upper, col(Ticket.answer_due) > lower,
+        where = [col(Ticket.state).in_(AWAITING_ANSWER_VALUES), col(Ticket.answer_due) <= upper, col(Ticket.answer_due) > lower,
                  not_yet_recorded("overdue", ANSWER_ROUND_SQL, level)]
 
         def notice(batch: Batch, row: Row[Any], level: int = level) -> None:

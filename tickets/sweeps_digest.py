@@ -8,12 +8,11 @@ from sqlalchemy import Engine, case, func, select
 from sqlmodel import Session, col
 
 from tickets.models import Department, Ticket
-from tickets.states import AWAITING_ANSWER
+from tickets.states import AWAITING_ANSWER_VALUES
 from tickets.sweeps_outbox import Batch
 from tickets.timelimits import Policy
 from tickets.timeutil import ensure_aware
 
-AWAITING = sorted(s.value for s in AWAITING_ANSWER)
 LISTED = 5  # overdue ticket numbers named in a digest
 
 
@@ -38,7 +37,7 @@ def department_digests(engine: Engine, policy: Policy, now: datetime, hour: int)
                 func.sum(case((col(Ticket.answer_due) > now, case((col(Ticket.answer_due) < day_end, 1), else_=0)), else_=0)),
                 func.sum(case((col(Ticket.answer_due) <= now, 1), else_=0)),
             )
-            .where(col(Ticket.state).in_(AWAITING), col(Ticket.department_code) != None)  # noqa: E711
+            .where(col(Ticket.state).in_(AWAITING_ANSWER_VALUES), col(Ticket.department_code) != None)  # noqa: E711
             .group_by(col(Ticket.department_code))
         ).all()
         names = {d.code: d.name for d in session.execute(select(Department)).scalars()}
@@ -57,7 +56,7 @@ def department_digests(engine: Engine, policy: Policy, now: datetime, hour: int)
 def _oldest_overdue(session: Session, code: str, now: datetime) -> list[str]:
     query = (
         select(col(Ticket.number))
-        .where(col(Ticket.state).in_(AWAITING), col(Ticket.department_code) == code, col(Ticket.answer_due) <= now)
+        .where(col(Ticket.state).in_(AWAITING_ANSWER_VALUES), col(Ticket.department_code) == code, col(Ticket.answer_due) <= now)
         .order_by(col(Ticket.answer_due))
         .limit(LISTED)
     )

@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from tickets.masking import mask_personal
 from tickets.models import Ticket, TicketEvent
-from tickets.states import AWAITING_ANSWER, State
+from tickets.states import AWAITING_ANSWER_VALUES, State
 from tickets.stats.figures import Counts
 from tickets.stats.hot import HotIssue, issue_label
 from tickets.text import summarise
@@ -175,7 +175,7 @@ def overdue_at(
 ) -> list[OverdueTicket]:
     """Tickets that at `moment` were waiting for their department's answer past its deadline."""
     calendar = policy.calendar
-    awaiting = [s.value for s in AWAITING_ANSWER]
+    awaiting = AWAITING_ANSWER_VALUES
     unchanged = and_(T.state.in_(awaiting), T.answer_due < moment, T.updated_at < moment)
     changed_since = and_(T.updated_at >= moment, T.created_at < moment)
     query = select(*_TICKET_COLUMNS).where(or_(unchanged, changed_since))
