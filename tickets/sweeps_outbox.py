@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, case, cast, exists
+from sqlalchemy import String, bindparam, case, cast, exists
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
@@ -108,11 +108,8 @@ class Batch:
 
     def _record_sqlite(self, session: Session) -> int:
         # Core (not ORM) insert: multi-row INSERT … ON CONFLICT DO NOTHING RETURNING, batched.
-        table: Any = Notice.__table__  # type: ignore[attr-defined]
-        stmt = sqlite_insert(table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id)
-        rows = [{**dict(zip(_FIELDS, row, strict=True)), "buttons": json.loads(row[6]), "attachments": json.loads(row[7]),
-                 "created_at": self.now, "next_attempt_at": self.now, "attempts": 0} for row in self.rows]
-        return len(session.connection().execute(stmt, rows).all())
+        rows = [{**dict(zip(_FIELDS, row, strict=True)), "now": self.now} for row in self.rows]
+        return len(session.connection().execute(_SQLITE_INSERT, rows).all())
 
     def _record_postgres(self, session: Session) -> int:
         """One statement and one parameter for the whole batch: the rows as a JSON array, expanded
@@ -126,6 +123,16 @@ class Batch:
             _INSERT_FROM_JSON, {"rows": json.dumps(self.rows, ensure_ascii=False), "now": self.now})
         return len(result.all())
 
+
+_TABLE: Any = Notice.__table__  # type: ignore[attr-defined]
+# buttons and attachments are bound as the JSON text the row holds already (the columns' JSON type
+# would encode it a second time).
+_SQLITE_INSERT = sqlite_insert(_TABLE).values(
+    {**{name: bindparam(name) for name in _FIELDS}, "buttons": bindparam("buttons", type_=String()),
+     "attachments": bindparam("attachments", type_=String()),
+     "created_at": bindparam("now", type_=_TABLE.c.created_at.type),
+     "next_attempt_at": bindparam("now", type_=_TABLE.c.next_attempt_at.type), "attempts": 0}
+).on_conflict_do_nothing(index_elements=["key"]).returning(_TABLE.c.id)
 
 _INSERT_FROM_JSON = (
     "INSERT INTO notice (key, kind, ticket_id, recipient_kind, recipient, text, buttons, attachments, "
