@@ -217,10 +217,14 @@ def test_a_batch_records_texts_buttons_and_keys_as_given_and_each_key_once(hotli
 
 
 def test_a_batch_that_cannot_be_recorded_fails_the_sweep_and_records_nothing_after_it(hotline, monkeypatch):
-    """Batches are recorded on a thread of their own: its failure must reach the sweep, not hang it."""
+    """Batches are recorded on a thread of their own: its failure must reach the sweep, not hang it.
+    (The Python path: on PostgreSQL the database records what it can word itself, tickets/sweeps_sql.)"""
     import pytest
 
+    from tickets import sweeps
     from tickets.sweeps_outbox import Batch
+
+    monkeypatch.setattr(sweeps, "SET_BASED", False)
 
     people(hotline)
     for _ in range(3):
@@ -230,9 +234,11 @@ def test_a_batch_that_cannot_be_recorded_fails_the_sweep_and_records_nothing_aft
     def unreachable(self, session):
         raise ConnectionError("the database went away")
 
+    original = Batch.record
+
     monkeypatch.setattr(Batch, "record", unreachable)
     with pytest.raises(ConnectionError, match="went away"):
         run_jobs(hotline, local(2026, 11, 24, 10), SWEEPS)
     assert len(notices(hotline)) == before
-    monkeypatch.undo()
+    monkeypatch.setattr(Batch, "record", original)
     assert run_jobs(hotline, local(2026, 11, 24, 10), SWEEPS)["overdue"] == 3 * 2  # the head and the leaders

@@ -22,11 +22,11 @@ def fmt_time(calendar: WorkCalendar, moment: datetime | None) -> str:
     return f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}"
 
 
-_TYPE_ZH: dict[str, str] = {str(kind): label for kind, label in TYPE_LABELS_ZH.items()}
+TYPE_ZH: dict[str, str] = {str(kind): label for kind, label in TYPE_LABELS_ZH.items()}
 
 
 def type_zh(ticket_type: str) -> str:
-    return _TYPE_ZH.get(ticket_type, ticket_type)
+    return TYPE_ZH.get(ticket_type, ticket_type)
 
 
 def ticket_card(ticket: Ticket, calendar: WorkCalendar, department_name: str | None = None) -> str:

@@ -5,7 +5,9 @@ query, only the tickets that crossed a threshold and have no notice for it yet, 
 notices under unique keys (sweeps_outbox.py): running a sweep twice, also from two processes at
 once, records each notice once. A scheduler that was down catches up on its next run with one
 notice per ticket and kind: a ticket already past its deadline gets the escalation, not the
-reminder, and a ticket several levels overdue gets only its current level.
+reminder, and a ticket several levels overdue gets only its current level. On PostgreSQL the
+database words and records the notices of the unbounded sweeps itself (sweeps_sql.py) and the
+Python path here records what is left.
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from sqlalchemy.engine import Row
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
-from tickets import notices, transitions
+from tickets import notices, sweeps_sql, transitions
 from tickets.actors import SYSTEM
 from tickets.masked_summaries import masked_summary
+from tickets.masking import MASKING_VERSION
 from tickets.models import Department, Staff, Ticket
 from tickets.states import AWAITING_ANSWER_VALUES, Role, State, TicketType
 from tickets.sweeps_outbox import (
@@ -37,6 +40,7 @@ from tickets.sweeps_outbox import (
     accept_round,
     answer_round,
     base_key,
+    base_key_sql,
     not_yet_recorded,
 )
 from tickets.timelimits import Policy
@@ -46,6 +50,7 @@ from tickets.workcalendar import WorkCalendar
 log = logging.getLogger(__name__)
 
 BATCH = 1000
+SET_BASED = True  # PostgreSQL words and records the notices it can itself (sweeps_sql); False: all in Python
 MAX_LEVEL = 1000  # a guard: 2 working days a level, this is years overdue
 
 
@@ -154,6 +159,10 @@ def _record_each(engine: Engine, now: datetime, where: Sequence[ColumnElement[bo
     return recorder.close()
 
 
+def _set_based(engine: Engine) -> bool:
+    return SET_BASED and sweeps_sql.available(engine)
+
+
 @dataclass
 class _Directory:
     """Department names and heads, read once per sweep."""
@@ -180,12 +189,31 @@ class _Directory:
         for head in heads:
             batch.add(base, kind, "staff", str(head), text, ticket_id=row.id)
         if not heads:
-            batch.add(base, kind, "dispatchers", None, text + "\n（该单位未登记负责人）", ticket_id=row.id)
+            batch.add(base, kind, "dispatchers", None, text + NO_HEAD, ticket_id=row.id)
+
+
+# -- the notices' wording ------------------------------------------------------------------------
+# str.format templates: the Python path fills them per ticket, and on PostgreSQL sweeps_sql compiles
+# the same templates into SQL, so the wording lives here once for both.
+WHAT = "工单 {number}（{type}）{summary}"  # summary: "：" and the summary, or nothing
+ACCEPT_REMINDER = "【签收提醒】{what}\n签收时限已过半，请于 {accept_due} 前签收。"
+ACCEPT_OVERDUE = "【签收超时】{what}\n承办单位：{department}\n签收时限 {accept_due} 已过，仍未签收，请督促签收办理。"
+ANSWER_REMINDER = "【答复提醒】{what}\n距答复时限不足 {lead} 个工作日，请于 {answer_due} 前答复。"
+OVERDUE = "{heading}{what}\n承办单位：{department}\n答复时限 {answer_due}，{late}，仍未答复，请督促尽快办结。"
+NO_HEAD = "\n（该单位未登记负责人）"  # appended where a department has no head and the dispatchers are told
+
+
+def overdue_heading(level: int) -> str:
+    return "【督办】" if level == 1 else f"【督办·第{level}级】"
+
+
+def overdue_late(level: int, step: float) -> str:
+    return "已超过答复时限" if level == 1 else f"超过答复时限已满 {(level - 1) * step:g} 个工作日"
 
 
 def _what(row: Row[Any], summary: str | None = None) -> str:
     summary = row.summary if summary is None else summary
-    return f"工单 {row.number}（{notices.type_zh(row.type)}）" + (f"：{summary}" if summary else "")
+    return WHAT.format(number=row.number, type=notices.type_zh(row.type), summary=f"：{summary}" if summary else "")
 
 
 # -- accept clock --------------------------------------------------------------------------------
@@ -198,8 +226,7 @@ def accept_reminders(engine: Engine, policy: Policy, now: datetime) -> int:
 
     def notice(batch: Batch, row: Row[Any]) -> None:
         base = base_key("accept_reminder", row.id, accept_round(row.returned_count))
-        text = (f"【签收提醒】{_what(row)}\n签收时限已过半，请于 {notices.fmt_time(policy.calendar, row.accept_due)} "
-                "前签收。")
+        text = ACCEPT_REMINDER.format(what=_what(row), accept_due=notices.fmt_time(policy.calendar, row.accept_due))
         batch.add(base, "accept_reminder", "department", row.department_code, text, ticket_id=row.id,
                   buttons=notices.department_buttons(row.number))
 
@@ -215,10 +242,16 @@ def accept_escalations(engine: Engine, policy: Policy, now: datetime) -> int:
 
     def notice(batch: Batch, row: Row[Any]) -> None:
         base = base_key("accept_overdue", row.id, accept_round(row.returned_count))
-        text = (f"【签收超时】{_what(row)}\n承办单位：{people.name(row.department_code)}\n"
-                f"签收时限 {notices.fmt_time(policy.calendar, row.accept_due)} 已过，仍未签收，请督促签收办理。")
+        text = ACCEPT_OVERDUE.format(what=_what(row), department=people.name(row.department_code),
+                                     accept_due=notices.fmt_time(policy.calendar, row.accept_due))
         people.add_heads(batch, base, "accept_overdue", row, text)
 
+    if _set_based(engine):
+        text = sweeps_sql.render(ACCEPT_OVERDUE, what=sweeps_sql.what(WHAT, col(Ticket.summary)),
+                                 department=sweeps_sql.department_name(people.names),
+                                 accept_due=sweeps_sql.local_minute(policy.calendar, col(Ticket.accept_due)))
+        return sweeps_sql.record_to_heads(engine, now, "accept_overdue", where,
+                                          base_key_sql("accept_overdue", ACCEPT_ROUND_SQL), people.heads, text, NO_HEAD)
     return _record_each(engine, now, where, notice)
 
 
@@ -251,10 +284,15 @@ def answer_reminders(engine: Engine, policy: Policy, now: datetime, settings: Sw
     def notice(batch: Batch, row: Row[Any]) -> None:
         base = base_key("answer_reminder", row.id, answer_round(row.returned_count, row.reopened_count,
                                                                 row.extension_state))
-        text = (f"【答复提醒】{_what(row)}\n距答复时限不足 {lead:g} 个工作日，请于 "
-                f"{notices.fmt_time(policy.calendar, row.answer_due)} 前答复。")
+        text = ANSWER_REMINDER.format(what=_what(row), lead=f"{lead:g}",
+                                      answer_due=notices.fmt_time(policy.calendar, row.answer_due))
         batch.add(base, "answer_reminder", "department", row.department_code, text, ticket_id=row.id)
 
+    if _set_based(engine):
+        text = sweeps_sql.render(ANSWER_REMINDER, what=sweeps_sql.what(WHAT, col(Ticket.summary)), lead=f"{lead:g}",
+                                 answer_due=sweeps_sql.local_minute(policy.calendar, col(Ticket.answer_due)))
+        return sweeps_sql.record_to_department(engine, now, "answer_reminder", where,
+                                               base_key_sql("answer_reminder", ANSWER_ROUND_SQL), text)
     return _record_each(engine, now, where, notice)
 
 
@@ -293,6 +331,16 @@ def overdue_escalations(engine: Engine, policy: Policy, now: datetime, settings:
             people.add_heads(batch, base, "overdue", row, heads_text)
             batch.add(base, "overdue", "leaders", None, leaders_text, ticket_id=row.id)
 
+        if _set_based(engine):  # a summary without a current mask needs the masker (Python): left to _record_each
+            fields: dict[str, Any] = {"heading": overdue_heading(level), "late": overdue_late(level, step),
+                                      "department": sweeps_sql.department_name(people.names),
+                                      "answer_due": sweeps_sql.local_minute(policy.calendar, col(Ticket.answer_due))}
+            created += sweeps_sql.record_to_heads(
+                engine, now, "overdue", [*where, col(Ticket.summary_masked_by) == MASKING_VERSION],
+                base_key_sql("overdue", ANSWER_ROUND_SQL, level), people.heads,
+                sweeps_sql.render(OVERDUE, what=sweeps_sql.what(WHAT, col(Ticket.summary)), **fields), NO_HEAD,
+                leaders_text=sweeps_sql.render(OVERDUE, what=sweeps_sql.what(WHAT, col(Ticket.summary_masked)), **fields))
+            where.append(or_(col(Ticket.summary_masked_by) == None, col(Ticket.summary_masked_by) != MASKING_VERSION))  # noqa: E711
         created += _record_each(engine, now, where, notice)
         if lower < oldest:
             break
@@ -304,12 +352,11 @@ def _overdue_texts(row: Row[Any], policy: Policy, people: _Directory, level: int
     """The 督办's text for the department head(s), and for the leaders, who read tickets masked
     everywhere (tickets.views), in their Telegram 督办 too: the rest of the text is the system's
     wording, the summary is the citizen's."""
-    heading = "【督办】" if level == 1 else f"【督办·第{level}级】"
-    late = "已超过答复时限" if level == 1 else f"超过答复时限已满 {(level - 1) * step:g} 个工作日"
-    rest = (f"\n承办单位：{people.name(row.department_code)}\n"
-            f"答复时限 {notices.fmt_time(policy.calendar, row.answer_due)}，{late}，仍未答复，请督促尽快办结。")
+    fields = {"heading": overdue_heading(level), "late": overdue_late(level, step),
+              "department": people.name(row.department_code),
+              "answer_due": notices.fmt_time(policy.calendar, row.answer_due)}
     masked = masked_summary(row.summary, row.summary_masked, row.summary_masked_by)
-    return heading + _what(row) + rest, heading + _what(row, masked) + rest
+    return OVERDUE.format(what=_what(row), **fields), OVERDUE.format(what=_what(row, masked), **fields)
 
 
 # -- callback and auto-close ---------------------------------------------------------------------
