@@ -63,7 +63,8 @@ async def look_up_citizen(app: App, event: Event, state: dict[str, Any], draft: 
     if given and given.group(1) in own:
         return own[given.group(1)]
     try:
-        found = await run(app.tickets.similar, text=text, limit=10)
+        # among their own: in a citywide outage fifty others' tickets could outrank the citizen's own
+        found = await run(app.tickets.similar, text=text, limit=len(own), among=list(own))
     except DomainError:
         return None
     for hit in found:

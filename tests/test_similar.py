@@ -111,3 +111,15 @@ def test_command_prints_number_score_duplicate_with_encoder_none(tmp_path: Path)
     by_number = json.loads(run("ticket", "similar", numbers[0], "--format", "json", "--limit", "2"))
     assert len(by_number) == 2 and numbers[0] not in [row["number"] for row in by_number]
     assert all(isinstance(row["score"], float) for row in by_number)
+
+
+def test_among_limits_the_search_to_the_tickets_named(app: App) -> None:
+    """The chat asks whether a new message repeats one of the citizen's own tickets: in a citywide
+    outage many others' tickets read more like it than the citizen's own rewording does."""
+    numbers = _open_tickets(app)
+    crowd = [submit(app, PARAPHRASES[4]["duplicate"], citizen=f"crowd{i}").number for i in range(6)]
+    everyone = [s.number for s in app.tickets.similar(text=PARAPHRASES[4]["duplicate"], limit=5)]
+    assert numbers[4] not in everyone and set(everyone) <= set(crowd)
+    own = app.tickets.similar(text=PARAPHRASES[4]["duplicate"], limit=3, among=[numbers[1], numbers[4], numbers[8]])
+    assert [s.number for s in own][0] == numbers[4] and {s.number for s in own} == {numbers[1], numbers[4], numbers[8]}
+    assert app.tickets.similar(text=PARAPHRASES[4]["duplicate"], among=[]) == []

@@ -391,10 +391,11 @@ class TicketService(DeskMixin):
     # -- queries --------------------------------------------------------------------------
     def similar(
         self, text: str | None = None, number: str | None = None, limit: int = 5, days: int | None = None,
-        now: datetime | None = None,
+        now: datetime | None = None, among: Sequence[str] | None = None,
     ) -> list[SimilarTicket]:
         """The open tickets of the last `days` (nlu.similar.days) most like `text` or like ticket
-        `number` (itself excluded), best first, each flagged `duplicate` above the threshold."""
+        `number` (itself excluded), best first, each flagged `duplicate` above the threshold.
+        `among`: only these tickets (by number), e.g. a citizen's own."""
         if (text is None) == (number is None):
             raise InvalidInput("give either a text or a ticket number")
         if limit < 1 or (days is not None and days < 1):
@@ -405,7 +406,7 @@ class TicketService(DeskMixin):
             query = exclude.text if exclude is not None else (text or "").strip()
             if not query:
                 raise InvalidInput("the text to compare is empty")
-            return rank(session, query, self.embedder, self.similar_settings, moment, limit, days, exclude)
+            return rank(session, query, self.embedder, self.similar_settings, moment, limit, days, exclude, among)
 
     def vectors(self, numbers: Sequence[str]) -> dict[str, np.ndarray]:
         """The sentence vectors of these tickets by number (computed and stored where missing); empty

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 import numpy as np
 from sqlalchemy import delete, insert
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from tickets.models import Ticket, TicketVector
@@ -82,16 +83,60 @@ def store_vectors(session: Session, items: Sequence[tuple[int, str]], embedder: 
     ])
 
 
-def candidates(session: Session, since: datetime, exclude: int | None) -> list[Ticket]:
-    query: Any = select(Ticket).where(
-        col(Ticket.state).in_([s.value for s in OPEN_STATES]), col(Ticket.created_at) >= since
-    )
+def _pool(since: datetime, exclude: int | None, among: Sequence[str] | None) -> list[ColumnElement[bool]]:
+    where = [col(Ticket.state).in_([s.value for s in OPEN_STATES]), col(Ticket.created_at) >= since]
     if exclude is not None:
-        query = query.where(Ticket.id != exclude)
-    return list(session.exec(query.order_by(col(Ticket.id))).all())
+        where.append(col(Ticket.id) != exclude)
+    if among is not None:
+        where.append(col(Ticket.number).in_(list(among)))
+    return where
 
 
-def vectors_for(session: Session, tickets: Sequence[Ticket], embedder: Embedder, now: datetime) -> np.ndarray:
+def candidates(session: Session, since: datetime, exclude: int | None, among: Sequence[str] | None = None) -> list[Any]:
+    """(id, number, text) of the open tickets created since `since`, oldest first: Core rows, not
+    ORM objects (a desk search at a large city's volume reads tens of thousands)."""
+    query = select(col(Ticket.id), col(Ticket.number), col(Ticket.text)).where(*_pool(since, exclude, among))
+    return list(session.execute(query.order_by(col(Ticket.id))).all())
+
+
+def candidate_vectors(session: Session, since: datetime, exclude: int | None, among: Sequence[str] | None,
+                      embedder: Embedder, now: datetime) -> tuple[list[Any], np.ndarray]:
+    """(id, number) of the same tickets and their stored vectors as one matrix, read in one query
+    with the vectors joined; any missing is computed and stored."""
+    vectors = select(col(TicketVector.ticket_id), col(TicketVector.vector)).where(
+        TicketVector.encoder == embedder.name).subquery()
+    query = (select(col(Ticket.id), col(Ticket.number), vectors.c.vector)
+             .outerjoin(vectors, vectors.c.ticket_id == col(Ticket.id))
+             .where(*_pool(since, exclude, among)).order_by(col(Ticket.id)))
+    rows = list(session.execute(query).all())
+    blobs = [row.vector for row in rows]
+    missing = [i for i, blob in enumerate(blobs) if blob is None]
+    if missing:
+        texts = dict(session.execute(select(col(Ticket.id), col(Ticket.text)).where(
+            col(Ticket.id).in_([rows[i].id for i in missing]))).all())
+        computed = vectors_for(session, [_Text(rows[i].id, texts[rows[i].id]) for i in missing], embedder, now)
+        for i, vector in zip(missing, computed, strict=True):
+            blobs[i] = to_bytes(vector)
+    if not rows:
+        return [], np.zeros((0, 1), dtype=np.float32)
+    return rows, np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(rows), -1)
+
+
+@dataclass(frozen=True)
+class _Text:
+    id: int
+    text: str
+
+
+class Encodable(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def text(self) -> str: ...
+
+
+def vectors_for(session: Session, tickets: Sequence[Encodable], embedder: Embedder, now: datetime) -> np.ndarray:
     """The stored vectors of `tickets` (rows in their order); missing ones are computed and stored."""
     ids = [t.id for t in tickets]
     stored: dict[int, bytes] = {}
@@ -147,20 +192,28 @@ def rank(
     limit: int,
     days: int | None = None,
     exclude: Ticket | None = None,
+    among: Sequence[str] | None = None,
 ) -> list[SimilarTicket]:
-    """The `limit` open tickets of the last `days` most like `text`, best first."""
+    """The `limit` open tickets of the last `days` (only those numbered in `among`, if given) most
+    like `text`, best first."""
     since = now - timedelta(days=settings.days if days is None else days)
-    pool = candidates(session, since, exclude.id if exclude is not None else None)
-    if not pool or limit <= 0:
+    exclude_id = exclude.id if exclude is not None else None
+    if limit <= 0:
         return []
     if embedder is None:
-        scores, threshold = lexical_scores(text, [t.text for t in pool]), settings.threshold("none")
+        pool = candidates(session, since, exclude_id, among)
+        if not pool:
+            return []
+        scores, threshold = lexical_scores(text, [row.text for row in pool]), settings.threshold("none")
     else:
+        pool, matrix = candidate_vectors(session, since, exclude_id, among, embedder, now)
+        if not pool:
+            return []
         if exclude is not None:
             query = vectors_for(session, [exclude], embedder, now)[0]
         else:
             query = embedder.encode([text])[0]
-        scores, threshold = vectors_for(session, pool, embedder, now) @ query, settings.threshold(embedder.name)
+        scores, threshold = matrix @ query, settings.threshold(embedder.name)
     # Ties go to the newer ticket: the one a call-taker would merge into is the one still being worked.
     order = np.lexsort((-np.arange(len(pool)), -scores))[:limit]
     return [SimilarTicket(pool[i].number, round(float(scores[i]), 4), bool(scores[i] >= threshold)) for i in order]
