@@ -123,3 +123,38 @@ def test_among_limits_the_search_to_the_tickets_named(app: App) -> None:
     own = app.tickets.similar(text=PARAPHRASES[4]["duplicate"], limit=3, among=[numbers[1], numbers[4], numbers[8]])
     assert [s.number for s in own][0] == numbers[4] and {s.number for s in own} == {numbers[1], numbers[4], numbers[8]}
     assert app.tickets.similar(text=PARAPHRASES[4]["duplicate"], among=[]) == []
+
+
+def test_the_vector_cache_serves_a_stored_vector_until_its_row_is_written_again(hotline: App) -> None:
+    import numpy as np
+    from sqlalchemy import update
+
+    from tickets.similar import VectorCache, candidate_vectors, to_bytes
+
+    class Fixed:
+        name = "fixed"
+
+        def encode(self, texts):
+            return np.tile(np.array([0, 0, 1, 0], dtype=np.float32), (len(texts), 1))
+
+    ticket = submit(hotline, PARAPHRASES[0]["text"])
+    now, cache = hotline.clock.now, VectorCache()
+    since = now - timedelta(days=30)
+
+    def matrix() -> list[float]:
+        with Session(hotline.engine) as session:
+            rows, found = candidate_vectors(session, since, None, None, Fixed(), now, cache)
+            session.commit()
+        assert [row.number for row in rows] == [ticket.number]
+        return found[0].tolist()
+
+    assert matrix() == [0, 0, 1, 0]  # none stored: computed and stored
+    assert matrix() == [0, 0, 1, 0]
+    table = TicketVector.__table__  # type: ignore[attr-defined]
+    with hotline.engine.begin() as connection:  # the same row's bytes, same time: the cache answers
+        connection.execute(update(table).values(vector=to_bytes(np.array([1, 0, 0, 0], dtype=np.float32))))
+    assert matrix() == [0, 0, 1, 0]
+    with hotline.engine.begin() as connection:  # written again (an erasure's recomputation): read again
+        connection.execute(update(table).values(vector=to_bytes(np.array([0, 1, 0, 0], dtype=np.float32)),
+                                                created_at=now + timedelta(seconds=1)))
+    assert matrix() == [0, 1, 0, 0]

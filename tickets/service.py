@@ -33,7 +33,15 @@ from tickets.intake import (
 from tickets.models import Citizen, Department, Notice, Reply, Staff, Ticket, TicketEvent
 from tickets.outbox import enqueue
 from tickets.routing import Classifier
-from tickets.similar import Embedder, SimilarSettings, SimilarTicket, rank, store_vector, vectors_for
+from tickets.similar import (
+    Embedder,
+    SimilarSettings,
+    SimilarTicket,
+    VectorCache,
+    rank,
+    store_vector,
+    vectors_for,
+)
 from tickets.states import FINAL_STATES, ActorKind, CloseReason, Rating, Role, State
 from tickets.text import MAX_TEXT_CHARS
 from tickets.timelimits import Policy
@@ -73,6 +81,7 @@ class TicketService(DeskMixin):
         # (the CLI, tests). The server hands them to a background writer (hotline/vector_writer.py).
         self.vector_sink = vector_sink
         self.similar_settings = similar_settings or SimilarSettings()
+        self.vector_cache = VectorCache()
         self.policy = policy
         self.classifier = classifier
         self.clock = clock
@@ -406,7 +415,8 @@ class TicketService(DeskMixin):
             query = exclude.text if exclude is not None else (text or "").strip()
             if not query:
                 raise InvalidInput("the text to compare is empty")
-            return rank(session, query, self.embedder, self.similar_settings, moment, limit, days, exclude, among)
+            return rank(session, query, self.embedder, self.similar_settings, moment, limit, days, exclude, among,
+                        self.vector_cache)
 
     def vectors(self, numbers: Sequence[str]) -> dict[str, np.ndarray]:
         """The sentence vectors of these tickets by number (computed and stored where missing); empty

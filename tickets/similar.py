@@ -8,12 +8,16 @@ first needs it. Without an encoder the search falls back to lexical similarity: 
 character unigram and bigram TF-IDF vectors over the candidates.
 
 The search is brute force: one matrix product over the candidates' vectors, a few milliseconds for
-100,000 rows of 512 float32 (200 MB); past that an ANN index would be needed (docs/DESIGN.md).
+100,000 rows of 512 float32 (200 MB). Reading them is the cost: the candidates come as plain rows
+(number and the vector row's time), and the vectors from a per-process `VectorCache`, so a search
+reads from the database only the vectors it has not seen (benchmarks/similar.py). Past about
+100,000 open tickets an ANN index would be needed (docs/DESIGN.md).
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -99,27 +103,60 @@ def candidates(session: Session, since: datetime, exclude: int | None, among: Se
     return list(session.execute(query.order_by(col(Ticket.id))).all())
 
 
+class VectorCache:
+    """Stored vectors kept in process memory, by ticket id and the stored row's time: a vector never
+    changes once written, and reading tens of thousands of 2 KB rows was most of a desk search
+    (benchmarks/similar.py). A row written again (erased and recomputed, another encoder) has
+    another time and is read again. The oldest tickets go first past `max_rows`."""
+
+    def __init__(self, max_rows: int = 200_000) -> None:
+        self.max_rows = max_rows
+        self._rows: dict[int, tuple[str, datetime, bytes]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, ticket_id: int, encoder: str, written: datetime) -> bytes | None:
+        found = self._rows.get(ticket_id)
+        return found[2] if found is not None and found[0] == encoder and found[1] == written else None
+
+    def put(self, items: Sequence[tuple[int, str, datetime, bytes]]) -> None:
+        with self._lock:
+            for ticket_id, encoder, written, blob in items:
+                self._rows[ticket_id] = (encoder, written, blob)
+            if len(self._rows) > self.max_rows:
+                for ticket_id in sorted(self._rows)[: len(self._rows) - self.max_rows * 4 // 5]:
+                    del self._rows[ticket_id]
+
+
 def candidate_vectors(session: Session, since: datetime, exclude: int | None, among: Sequence[str] | None,
-                      embedder: Embedder, now: datetime) -> tuple[list[Any], np.ndarray]:
-    """(id, number) of the same tickets and their stored vectors as one matrix, read in one query
-    with the vectors joined; any missing is computed and stored."""
-    vectors = select(col(TicketVector.ticket_id), col(TicketVector.vector)).where(
+                      embedder: Embedder, now: datetime, cache: VectorCache | None = None) -> tuple[list[Any], np.ndarray]:
+    """(id, number) of the same tickets and their stored vectors as one matrix; vectors not in
+    `cache` are read (missing ones computed and stored)."""
+    stored = select(col(TicketVector.ticket_id), col(TicketVector.created_at)).where(
         TicketVector.encoder == embedder.name).subquery()
-    query = (select(col(Ticket.id), col(Ticket.number), vectors.c.vector)
-             .outerjoin(vectors, vectors.c.ticket_id == col(Ticket.id))
+    query = (select(col(Ticket.id), col(Ticket.number), stored.c.created_at)
+             .outerjoin(stored, stored.c.ticket_id == col(Ticket.id))
              .where(*_pool(since, exclude, among)).order_by(col(Ticket.id)))
     rows = list(session.execute(query).all())
-    blobs = [row.vector for row in rows]
-    missing = [i for i, blob in enumerate(blobs) if blob is None]
-    if missing:
+    if not rows:
+        return [], np.zeros((0, 1), dtype=np.float32)
+    cache = cache or VectorCache()
+    blobs = [cache.get(row.id, embedder.name, row.created_at) if row.created_at is not None else None for row in rows]
+    unread = [row.id for row, blob in zip(rows, blobs, strict=True) if blob is None and row.created_at is not None]
+    read: dict[int, bytes] = {}
+    for chunk in range(0, len(unread), 900):  # SQLite's bound-parameter limit
+        found = session.execute(select(col(TicketVector.ticket_id), col(TicketVector.created_at), col(TicketVector.vector))
+                                .where(TicketVector.encoder == embedder.name,
+                                       col(TicketVector.ticket_id).in_(unread[chunk:chunk + 900]))).all()
+        cache.put([(ticket_id, embedder.name, written, blob) for ticket_id, written, blob in found])
+        read.update({ticket_id: blob for ticket_id, _, blob in found})
+    missing = [i for i, (row, blob) in enumerate(zip(rows, blobs, strict=True)) if blob is None and row.id not in read]
+    if missing:  # computed and stored now; cached from the next search on, with the row's time
         texts = dict(session.execute(select(col(Ticket.id), col(Ticket.text)).where(
             col(Ticket.id).in_([rows[i].id for i in missing]))).all())
         computed = vectors_for(session, [_Text(rows[i].id, texts[rows[i].id]) for i in missing], embedder, now)
-        for i, vector in zip(missing, computed, strict=True):
-            blobs[i] = to_bytes(vector)
-    if not rows:
-        return [], np.zeros((0, 1), dtype=np.float32)
-    return rows, np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(rows), -1)
+        read.update({rows[i].id: to_bytes(vector) for i, vector in zip(missing, computed, strict=True)})
+    matrix = b"".join(blob if blob is not None else read[row.id] for row, blob in zip(rows, blobs, strict=True))
+    return rows, np.frombuffer(matrix, dtype="<f4").reshape(len(rows), -1)
 
 
 @dataclass(frozen=True)
@@ -193,6 +230,7 @@ def rank(
     days: int | None = None,
     exclude: Ticket | None = None,
     among: Sequence[str] | None = None,
+    cache: VectorCache | None = None,
 ) -> list[SimilarTicket]:
     """The `limit` open tickets of the last `days` (only those numbered in `among`, if given) most
     like `text`, best first."""
@@ -206,7 +244,7 @@ def rank(
             return []
         scores, threshold = lexical_scores(text, [row.text for row in pool]), settings.threshold("none")
     else:
-        pool, matrix = candidate_vectors(session, since, exclude_id, among, embedder, now)
+        pool, matrix = candidate_vectors(session, since, exclude_id, among, embedder, now, cache)
         if not pool:
             return []
         if exclude is not None:
