@@ -122,6 +122,10 @@ def test_among_limits_the_search_to_the_tickets_named(app: App) -> None:
     assert numbers[4] not in everyone and set(everyone) <= set(crowd)
     own = app.tickets.similar(text=PARAPHRASES[4]["duplicate"], limit=3, among=[numbers[1], numbers[4], numbers[8]])
     assert [s.number for s in own][0] == numbers[4] and {s.number for s in own} == {numbers[1], numbers[4], numbers[8]}
+    # `among` only filters: each ticket keeps the score and the duplicate flag the whole window gives it
+    # (the lexical weights are the window's, not a pool of the citizen's two or three tickets')
+    whole = {s.number: s for s in app.tickets.similar(text=PARAPHRASES[4]["duplicate"], limit=100)}
+    assert all(s == whole[s.number] for s in own)
     assert app.tickets.similar(text=PARAPHRASES[4]["duplicate"], among=[]) == []
 
 
@@ -158,3 +162,8 @@ def test_the_vector_cache_serves_a_stored_vector_until_its_row_is_written_again(
         connection.execute(update(table).values(vector=to_bytes(np.array([0, 1, 0, 0], dtype=np.float32)),
                                                 created_at=now + timedelta(seconds=1)))
     assert matrix() == [0, 1, 0, 0]
+    from sqlalchemy import delete
+
+    with hotline.engine.begin() as connection:  # erased: the row goes, and so does the cached copy
+        connection.execute(delete(table))
+    assert matrix() == [0, 0, 1, 0] and len(cache) == 0  # computed again from the ticket's text, not cached yet

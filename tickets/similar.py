@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -106,25 +106,41 @@ def candidates(session: Session, since: datetime, exclude: int | None, among: Se
 class VectorCache:
     """Stored vectors kept in process memory, by ticket id and the stored row's time: a vector never
     changes once written, and reading tens of thousands of 2 KB rows was most of a desk search
-    (benchmarks/similar.py). A row written again (erased and recomputed, another encoder) has
-    another time and is read again. The oldest tickets go first past `max_rows`."""
+    (benchmarks/similar.py). Only the current candidates' vectors stay: a search of the whole window
+    drops every other entry (a ticket closed, erased or past the window), and a candidate whose row
+    is gone (an erasure deleted it) or was written again is dropped or read again, so nothing derived
+    from erased text outlives the next search. The oldest go first past `max_rows` (about 2 KB each)."""
 
-    def __init__(self, max_rows: int = 200_000) -> None:
+    def __init__(self, max_rows: int = 150_000) -> None:
         self.max_rows = max_rows
-        self._rows: dict[int, tuple[str, datetime, bytes]] = {}
+        self._rows: dict[int, tuple[str, Any, bytes]] = {}
         self._lock = threading.Lock()
 
-    def get(self, ticket_id: int, encoder: str, written: datetime) -> bytes | None:
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def get(self, ticket_id: int, encoder: str, written: Any) -> bytes | None:
         found = self._rows.get(ticket_id)
         return found[2] if found is not None and found[0] == encoder and found[1] == written else None
 
-    def put(self, items: Sequence[tuple[int, str, datetime, bytes]]) -> None:
+    def put(self, items: Sequence[tuple[int, str, Any, bytes]]) -> None:
         with self._lock:
             for ticket_id, encoder, written, blob in items:
                 self._rows[ticket_id] = (encoder, written, blob)
             if len(self._rows) > self.max_rows:
                 for ticket_id in sorted(self._rows)[: len(self._rows) - self.max_rows * 4 // 5]:
                     del self._rows[ticket_id]
+
+    def forget(self, ticket_ids: Iterable[int]) -> None:
+        with self._lock:
+            for ticket_id in ticket_ids:
+                self._rows.pop(ticket_id, None)
+
+    def keep_only(self, ticket_ids: Iterable[int]) -> None:
+        with self._lock:
+            wanted = set(ticket_ids)
+            for ticket_id in [t for t in self._rows if t not in wanted]:
+                del self._rows[ticket_id]
 
 
 def candidate_vectors(session: Session, since: datetime, exclude: int | None, among: Sequence[str] | None,
@@ -139,7 +155,10 @@ def candidate_vectors(session: Session, since: datetime, exclude: int | None, am
     rows = list(session.execute(query).all())
     if not rows:
         return [], np.zeros((0, 1), dtype=np.float32)
-    cache = cache or VectorCache()
+    cache = VectorCache() if cache is None else cache
+    if among is None and exclude is None:  # the whole window: whatever else the cache holds has left it
+        cache.keep_only(row.id for row in rows)
+    cache.forget(row.id for row in rows if row.created_at is None)
     blobs = [cache.get(row.id, embedder.name, row.created_at) if row.created_at is not None else None for row in rows]
     unread = [row.id for row, blob in zip(rows, blobs, strict=True) if blob is None and row.created_at is not None]
     read: dict[int, bytes] = {}
@@ -239,10 +258,18 @@ def rank(
     if limit <= 0:
         return []
     if embedder is None:
-        pool = candidates(session, since, exclude_id, among)
+        # The weights are the whole window's (the threshold was calibrated on pools of 12 to 80): a
+        # pool of a citizen's one or two tickets would weigh every shared character as rare.
+        pool = candidates(session, since, exclude_id)
         if not pool:
             return []
         scores, threshold = lexical_scores(text, [row.text for row in pool]), settings.threshold("none")
+        if among is not None:
+            wanted = set(among)
+            kept = [i for i, row in enumerate(pool) if row.number in wanted]
+            pool, scores = [pool[i] for i in kept], scores[kept]
+            if not pool:
+                return []
     else:
         pool, matrix = candidate_vectors(session, since, exclude_id, among, embedder, now, cache)
         if not pool:

@@ -335,12 +335,14 @@ def overdue_escalations(engine: Engine, policy: Policy, now: datetime, settings:
             fields: dict[str, Any] = {"heading": overdue_heading(level), "late": overdue_late(level, step),
                                       "department": sweeps_sql.department_name(people.names),
                                       "answer_due": sweeps_sql.local_minute(policy.calendar, col(Ticket.answer_due))}
+            current = and_(col(Ticket.summary_masked_by) == MASKING_VERSION, col(Ticket.summary_masked) != None)  # noqa: E711
             created += sweeps_sql.record_to_heads(
-                engine, now, "overdue", [*where, col(Ticket.summary_masked_by) == MASKING_VERSION],
+                engine, now, "overdue", [*where, current],
                 base_key_sql("overdue", ANSWER_ROUND_SQL, level), people.heads,
                 sweeps_sql.render(OVERDUE, what=sweeps_sql.what(WHAT, col(Ticket.summary)), **fields), NO_HEAD,
                 leaders_text=sweeps_sql.render(OVERDUE, what=sweeps_sql.what(WHAT, col(Ticket.summary_masked)), **fields))
-            where.append(or_(col(Ticket.summary_masked_by) == None, col(Ticket.summary_masked_by) != MASKING_VERSION))  # noqa: E711
+            where = [*where, or_(col(Ticket.summary_masked_by) == None,  # noqa: E711 - the rest, NULLs included
+                                 col(Ticket.summary_masked_by) != MASKING_VERSION, col(Ticket.summary_masked) == None)]  # noqa: E711
         created += _record_each(engine, now, where, notice)
         if lower < oldest:
             break

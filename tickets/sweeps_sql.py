@@ -22,6 +22,7 @@ zone.
 from __future__ import annotations
 
 import functools
+import logging
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +36,7 @@ from sqlalchemy import (
     Integer,
     String,
     case,
+    cast,
     column,
     func,
     literal,
@@ -51,6 +53,8 @@ from sqlmodel import col
 from tickets import notices
 from tickets.models import Notice, Ticket
 from tickets.workcalendar import WorkCalendar
+
+log = logging.getLogger(__name__)
 
 _NOTICE: Any = Notice.__table__  # type: ignore[attr-defined]
 _NO_HEAD = "*no head*"  # the recipients' key of tickets whose department has no head (not a code: codes are identifiers)
@@ -72,7 +76,7 @@ def render(template: str, **fields: Any) -> ColumnElement[str]:
             if spec or conversion:
                 raise ValueError(f"{template!r}: format a field in Python, not in the template ({name})")
             value = fields[name]
-            parts.append(literal(value, String) if isinstance(value, str) else value)
+            parts.append(literal(value, String) if isinstance(value, str) else cast(value, String))
     return functools.reduce(operator.add, parts) if parts else literal("", String)
 
 
@@ -165,7 +169,13 @@ def _insert(engine: Engine, now: datetime, kind: str, rows: Callable[[ColumnElem
     other; each commits alone, and a part that fails is done by the next run."""
     statements = [_counted(now, kind, rows(col(Ticket.id) % PARTS == part)) for part in range(PARTS)]
     with ThreadPoolExecutor(PARTS, thread_name_prefix="sweep-part") as pool:
-        return sum(pool.map(functools.partial(_run, engine), statements))
+        futures = [pool.submit(_run, engine, statement) for statement in statements]
+    errors = [error for future in futures if (error := future.exception()) is not None]
+    for error in errors[1:]:
+        log.error("a sweep part failed as well: %r", error)
+    if errors:  # what the other parts recorded stays; the next run does the rest, each key once
+        raise errors[0]
+    return sum(future.result() for future in futures)
 
 
 def _counted(now: datetime, kind: str, rows: Any) -> Any:
