@@ -30,7 +30,7 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.sweep import citizen_texts, load_average, machine  # noqa: E402
+from benchmarks.sweep import after_copy, citizen_texts, load_average, machine  # noqa: E402
 from hotline.bootstrap import bootstrap  # noqa: E402
 from hotline.settings import DEFAULT_CONFIG, load_settings  # noqa: E402
 from tickets.text import summarise  # noqa: E402
@@ -61,10 +61,7 @@ def load(url: str, count: int, departments: list[str]) -> None:
         with cursor.copy("COPY ticket_vector (ticket_id, encoder, vector, created_at) FROM STDIN") as copy:  # type: ignore[attr-defined]
             for i in range(count):
                 copy.write_row((i + 1, "use", vectors[i].tobytes(), NOW))
-        cursor.execute("SELECT setval(pg_get_serial_sequence('ticket', 'id'), (SELECT max(id) FROM ticket))")
-        raw.commit()
-        cursor.execute("ANALYZE")
-        raw.commit()
+        after_copy(raw)
     finally:
         raw.close()
         engine.dispose()

@@ -136,12 +136,18 @@ def load_postgres(engine: Engine, count: int, departments: list[str], downtime_d
         with cursor.copy(f"COPY ticket ({', '.join(COLUMNS)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
             for row in rows(count, departments, downtime_days, unmasked):
                 copy.write_row(row)
-        cursor.execute("SELECT setval(pg_get_serial_sequence('ticket', 'id'), (SELECT max(id) FROM ticket))")
-        raw.commit()
-        cursor.execute("ANALYZE")
-        raw.commit()
+        after_copy(raw)
     finally:
         raw.close()
+
+
+def after_copy(raw: Any) -> None:
+    """Tickets loaded with their own ids by COPY: the id sequence moves past them, the planner learns them."""
+    cursor = raw.cursor()
+    cursor.execute("SELECT setval(pg_get_serial_sequence('ticket', 'id'), (SELECT max(id) FROM ticket))")
+    raw.commit()
+    cursor.execute("ANALYZE")
+    raw.commit()
 
 
 def load_sqlite(path: Path, count: int, departments: list[str], downtime_days: float, unmasked: bool) -> None:
