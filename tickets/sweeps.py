@@ -32,6 +32,17 @@ from tickets.masked_summaries import masked_summary
 from tickets.masking import MASKING_VERSION
 from tickets.models import Department, Staff, Ticket
 from tickets.states import AWAITING_ANSWER_VALUES, Role, State, TicketType
+from tickets.sweep_texts import (
+    ACCEPT_OVERDUE,
+    ACCEPT_REMINDER,
+    ANSWER_REMINDER,
+    NO_HEAD,
+    OVERDUE,
+    WHAT,
+    overdue_heading,
+    overdue_late,
+    what,
+)
 from tickets.sweeps_outbox import (
     ACCEPT_ROUND_SQL,
     ANSWER_ROUND_SQL,
@@ -192,28 +203,8 @@ class _Directory:
             batch.add(base, kind, "dispatchers", None, text + NO_HEAD, ticket_id=row.id)
 
 
-# -- the notices' wording ------------------------------------------------------------------------
-# str.format templates: the Python path fills them per ticket, and on PostgreSQL sweeps_sql compiles
-# the same templates into SQL, so the wording lives here once for both.
-WHAT = "工单 {number}（{type}）{summary}"  # summary: "：" and the summary, or nothing
-ACCEPT_REMINDER = "【签收提醒】{what}\n签收时限已过半，请于 {accept_due} 前签收。"
-ACCEPT_OVERDUE = "【签收超时】{what}\n承办单位：{department}\n签收时限 {accept_due} 已过，仍未签收，请督促签收办理。"
-ANSWER_REMINDER = "【答复提醒】{what}\n距答复时限不足 {lead} 个工作日，请于 {answer_due} 前答复。"
-OVERDUE = "{heading}{what}\n承办单位：{department}\n答复时限 {answer_due}，{late}，仍未答复，请督促尽快办结。"
-NO_HEAD = "\n（该单位未登记负责人）"  # appended where a department has no head and the dispatchers are told
-
-
-def overdue_heading(level: int) -> str:
-    return "【督办】" if level == 1 else f"【督办·第{level}级】"
-
-
-def overdue_late(level: int, step: float) -> str:
-    return "已超过答复时限" if level == 1 else f"超过答复时限已满 {(level - 1) * step:g} 个工作日"
-
-
 def _what(row: Row[Any], summary: str | None = None) -> str:
-    summary = row.summary if summary is None else summary
-    return WHAT.format(number=row.number, type=notices.type_zh(row.type), summary=f"：{summary}" if summary else "")
+    return what(row.number, row.type, row.summary if summary is None else summary)
 
 
 # -- accept clock --------------------------------------------------------------------------------

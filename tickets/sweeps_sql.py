@@ -6,7 +6,7 @@ and the two took turns (docs/PROFILE.md). Here the database selects the tickets,
 and records the notices under their unique keys in one statement, so nothing crosses the wire but
 the count. It is the same work the Python path does, row for row:
 
-- the wording comes from the same str.format templates (tickets/sweeps.py), compiled into SQL
+- the wording comes from the same str.format templates (tickets/sweep_texts.py), compiled into SQL
   concatenations here, so it is written once;
 - the recipients are a VALUES list built from the same directory (department heads, else the
   dispatchers with the same note, and for a 督办 the leaders), keyed as `Batch.add` keys them;
