@@ -73,10 +73,10 @@ def store_vector(session: Session, ticket_id: int, embedder: Embedder, text: str
     store_vectors(session, [(ticket_id, text)], embedder, now)
 
 
-def store_vectors(session: Session, items: Sequence[tuple[int, str]], embedder: Embedder, now: datetime) -> None:
-    """Encode the texts in one batch and store (or replace) each ticket's vector."""
+def store_vectors(session: Session, items: Sequence[tuple[int, str]], embedder: Embedder, now: datetime) -> np.ndarray:
+    """Encode the texts in one batch and store (or replace) each ticket's vector; returns the vectors."""
     if not items:
-        return
+        return np.zeros((0, 1), dtype=np.float32)
     rows = embedder.encode([text for _, text in items])
     ids = [ticket_id for ticket_id, _ in items]
     # Replace rather than merge: one DELETE and one multi-row INSERT instead of a SELECT per row.
@@ -85,6 +85,7 @@ def store_vectors(session: Session, items: Sequence[tuple[int, str]], embedder: 
         {"ticket_id": ticket_id, "encoder": embedder.name, "vector": to_bytes(vector), "created_at": now}
         for ticket_id, vector in zip(ids, rows, strict=True)
     ])
+    return rows
 
 
 def _pool(since: datetime, exclude: int | None, among: Sequence[str] | None) -> list[ColumnElement[bool]]:
@@ -176,27 +177,13 @@ def candidate_vectors(session: Session, since: datetime, exclude: int | None, am
     if missing:  # computed and stored now; cached from the next search on, with the row's time
         texts = dict(session.execute(select(col(Ticket.id), col(Ticket.text)).where(
             col(Ticket.id).in_([rows[i].id for i in missing]))).all())
-        computed = vectors_for(session, [_Text(rows[i].id, texts[rows[i].id]) for i in missing], embedder, now)
+        computed = store_vectors(session, [(rows[i].id, texts[rows[i].id]) for i in missing], embedder, now)
         read.update({rows[i].id: to_bytes(vector) for i, vector in zip(missing, computed, strict=True)})
     matrix = b"".join(blob if blob is not None else read[row.id] for row, blob in zip(rows, blobs, strict=True))
     return rows, np.frombuffer(matrix, dtype="<f4").reshape(len(rows), -1)
 
 
-@dataclass(frozen=True)
-class _Text:
-    id: int
-    text: str
-
-
-class Encodable(Protocol):
-    @property
-    def id(self) -> int | None: ...
-
-    @property
-    def text(self) -> str: ...
-
-
-def vectors_for(session: Session, tickets: Sequence[Encodable], embedder: Embedder, now: datetime) -> np.ndarray:
+def vectors_for(session: Session, tickets: Sequence[Ticket], embedder: Embedder, now: datetime) -> np.ndarray:
     """The stored vectors of `tickets` (rows in their order); missing ones are computed and stored."""
     ids = [t.id for t in tickets]
     stored: dict[int, bytes] = {}
