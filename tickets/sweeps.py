@@ -38,7 +38,6 @@ from tickets.sweep_texts import (
     ANSWER_REMINDER,
     NO_HEAD,
     OVERDUE,
-    WHAT,
     overdue_heading,
     overdue_late,
     what,
@@ -238,11 +237,11 @@ def accept_escalations(engine: Engine, policy: Policy, now: datetime) -> int:
         people.add_heads(batch, base, "accept_overdue", row, text)
 
     if _set_based(engine):
-        text = sweeps_sql.render(ACCEPT_OVERDUE, what=sweeps_sql.what(WHAT, col(Ticket.summary)),
+        text = sweeps_sql.render(ACCEPT_OVERDUE, what=sweeps_sql.what(col(Ticket.summary)),
                                  department=sweeps_sql.department_name(people.names),
                                  accept_due=sweeps_sql.local_minute(policy.calendar, col(Ticket.accept_due)))
         return sweeps_sql.record_to_heads(engine, now, "accept_overdue", where,
-                                          base_key_sql("accept_overdue", ACCEPT_ROUND_SQL), people.heads, text, NO_HEAD)
+                                          base_key_sql("accept_overdue", ACCEPT_ROUND_SQL), people.heads, text)
     return _record_each(engine, now, where, notice)
 
 
@@ -280,7 +279,7 @@ def answer_reminders(engine: Engine, policy: Policy, now: datetime, settings: Sw
         batch.add(base, "answer_reminder", "department", row.department_code, text, ticket_id=row.id)
 
     if _set_based(engine):
-        text = sweeps_sql.render(ANSWER_REMINDER, what=sweeps_sql.what(WHAT, col(Ticket.summary)), lead=f"{lead:g}",
+        text = sweeps_sql.render(ANSWER_REMINDER, what=sweeps_sql.what(col(Ticket.summary)), lead=f"{lead:g}",
                                  answer_due=sweeps_sql.local_minute(policy.calendar, col(Ticket.answer_due)))
         return sweeps_sql.record_to_department(engine, now, "answer_reminder", where,
                                                base_key_sql("answer_reminder", ANSWER_ROUND_SQL), text)
@@ -330,8 +329,8 @@ def overdue_escalations(engine: Engine, policy: Policy, now: datetime, settings:
             created += sweeps_sql.record_to_heads(
                 engine, now, "overdue", [*where, current],
                 base_key_sql("overdue", ANSWER_ROUND_SQL, level), people.heads,
-                sweeps_sql.render(OVERDUE, what=sweeps_sql.what(WHAT, col(Ticket.summary)), **fields), NO_HEAD,
-                leaders_text=sweeps_sql.render(OVERDUE, what=sweeps_sql.what(WHAT, col(Ticket.summary_masked)), **fields))
+                sweeps_sql.render(OVERDUE, what=sweeps_sql.what(col(Ticket.summary)), **fields),
+                leaders_text=sweeps_sql.render(OVERDUE, what=sweeps_sql.what(col(Ticket.summary_masked)), **fields))
             where = [*where, or_(col(Ticket.summary_masked_by) == None,  # noqa: E711 - the rest, NULLs included
                                  col(Ticket.summary_masked_by) != MASKING_VERSION, col(Ticket.summary_masked) == None)]  # noqa: E711
         created += _record_each(engine, now, where, notice)

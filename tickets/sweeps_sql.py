@@ -52,12 +52,13 @@ from sqlmodel import col
 
 from tickets import notices
 from tickets.models import Notice, Ticket
+from tickets.sweep_texts import NO_HEAD, WHAT
 from tickets.workcalendar import WorkCalendar
 
 log = logging.getLogger(__name__)
 
 _NOTICE: Any = Notice.__table__  # type: ignore[attr-defined]
-_NO_HEAD = "*no head*"  # the recipients' key of tickets whose department has no head (not a code: codes are identifiers)
+_HEADLESS = "*no head*"  # the recipients' key of tickets whose department has no head (not a code: codes are identifiers)
 _LAST = 1_000_000  # the leaders' place after every head
 PARTS = 2  # statements run at once, each on its own connection
 
@@ -92,12 +93,12 @@ def department_name(names: Mapping[str, str]) -> ColumnElement[str]:
     return case(dict(names), value=code, else_=fallback) if names else fallback
 
 
-def what(template: str, summary: Any) -> ColumnElement[str]:
-    """sweeps._what in SQL: the ticket's number, type and, if any, "：" and the summary."""
+def what(summary: Any) -> ColumnElement[str]:
+    """sweep_texts.what in SQL: the ticket's number, type and, if any, "：" and the summary."""
     type_label = case({kind: label for kind, label in notices.TYPE_ZH.items()}, value=col(Ticket.type),
                       else_=col(Ticket.type))
     summary_part = case((func.coalesce(summary, "") != "", "：" + summary), else_="")
-    return render(template, number=col(Ticket.number), type=type_label, summary=summary_part)
+    return render(WHAT, number=col(Ticket.number), type=type_label, summary=summary_part)
 
 
 def _recipients(heads: Mapping[str, Sequence[int]]) -> Any:
@@ -106,7 +107,7 @@ def _recipients(heads: Mapping[str, Sequence[int]]) -> Any:
     rows: list[tuple[str, int, str, str | None, bool]] = []
     for code, ids in heads.items():
         rows += [(code, place, "staff", str(staff_id), False) for place, staff_id in enumerate(ids, 1)]
-    rows.append((_NO_HEAD, 1, "dispatchers", None, True))
+    rows.append((_HEADLESS, 1, "dispatchers", None, True))
     return values(column("key", String), column("place", Integer), column("kind", String), column("who", String),
                   column("note", Boolean), name="recipients").data(rows)
 
@@ -119,15 +120,14 @@ def record_to_heads(
     base: ColumnElement[str],
     heads: Mapping[str, Sequence[int]],
     text: ColumnElement[str],
-    no_head_note: str,
     leaders_text: ColumnElement[str] | None = None,
 ) -> int:
     """Notices of `kind` for every ticket matching `where`: `text` to its department's head(s), or
-    to the dispatchers with `no_head_note` appended; `leaders_text`, if given, to the leaders too.
+    to the dispatchers with sweep_texts.NO_HEAD appended; `leaders_text`, if given, to the leaders too.
     Returns how many were recorded."""
     headed = [code for code, ids in heads.items() if ids]
     department = func.coalesce(col(Ticket.department_code), "")
-    key = case((department.in_(headed), department), else_=_NO_HEAD) if headed else literal(_NO_HEAD, String)
+    key = case((department.in_(headed), department), else_=_HEADLESS) if headed else literal(_HEADLESS, String)
     # each ticket's key and texts worded once, then joined to its recipients
     wanted = [col(Ticket.id).label("id"), base.label("base"), key.label("recipients"), text.label("text")]
     if leaders_text is not None:
@@ -140,7 +140,7 @@ def record_to_heads(
             case((recipients.c.place == 1, candidates.c.base),
                  else_=candidates.c.base + "/" + recipients.c.kind + func.coalesce(":" + recipients.c.who, "")),
             candidates.c.id, recipients.c.kind, recipients.c.who,
-            case((recipients.c.note, candidates.c.text + no_head_note), else_=candidates.c.text), recipients.c.place,
+            case((recipients.c.note, candidates.c.text + NO_HEAD), else_=candidates.c.text), recipients.c.place,
         ).select_from(candidates.join(recipients, recipients.c.key == candidates.c.recipients))
         if leaders_text is None:
             return to_heads
