@@ -7,13 +7,15 @@ import re
 
 from hotline.bootstrap import App
 from tests.conftest import FakeClock, local
-from tests.factories import people
+from tests.factories import people, staff_id
 from tests.test_workbench import PHONE, accounts, login  # noqa: F401 - the fixture is used by name
 from tickets.intake import CitizenRef, Submission
 
 PLACE = "幸福路12号3栋2单元501室"
 ANSWER = "经办人周杰已上门，有问题请拨打13800001111"
 COMMENT = "维修师傅张建军态度很好，我的电话13700002222"
+AGAIN = "又被堵了，邻居孙美华可以作证，她的电话13600003333"  # a repeat contact: the citizen's words
+CALLBACK = "接电话的是其女儿王小红，说晚上再打"  # the operator's note of what was said on the callback
 
 
 def handled_ticket(hotline: App, clock: FakeClock) -> str:
@@ -25,7 +27,9 @@ def handled_ticket(hotline: App, clock: FakeClock) -> str:
     number = submitted.ticket.number
     ids = people(hotline)
     hotline.tickets.accept(number, ids["housing_staff"])
+    hotline.tickets.add_contact(number, AGAIN, "web", citizen_id=submitted.ticket.citizen_id)
     hotline.tickets.answer(number, ids["housing_staff"], ANSWER)
+    hotline.tickets.record_callback(number, staff_id(hotline, "话务员张敏"), "no_answer", note=CALLBACK)
     hotline.tickets.rate(number, submitted.ticket.citizen_id, "satisfied", COMMENT)
     return number
 
@@ -34,15 +38,17 @@ def test_a_leader_reads_the_ticket_page_masked(hotline: App, accounts: dict[str,
     number = handled_ticket(hotline, clock)
     page = login(hotline, accounts["leader"]).get(f"/workbench/ticket/{number}")
     assert page.status_code == 200
-    for secret in (PHONE, "刘大伟", "501", "12号", "周杰", "13800001111", "张建军", "13700002222", "/workbench/attachment/"):
+    for secret in (PHONE, "刘大伟", "501", "12号", "周杰", "13800001111", "张建军", "13700002222", "/workbench/attachment/",
+                   "孙美华", "13600003333", "王小红"):
         assert secret not in page.text, secret
     assert "幸福路" in page.text and "已上门" in page.text and "态度很好" in page.text
+    assert "又被堵了" in page.text and "晚上再打" in page.text
 
 
 def test_the_handling_department_reads_it_whole(hotline: App, accounts: dict[str, str], clock: FakeClock) -> None:  # noqa: F811
     number = handled_ticket(hotline, clock)
     page = login(hotline, accounts["housing"]).get(f"/workbench/ticket/{number}").text
-    for kept in (PHONE, "刘大伟", PLACE, "周杰", "13800001111", "13700002222", "/workbench/attachment/"):
+    for kept in (PHONE, "刘大伟", PLACE, "周杰", "13800001111", "13700002222", "/workbench/attachment/", AGAIN, "王小红"):
         assert kept in page, kept
 
 

@@ -78,6 +78,16 @@ def masked_event(event: TicketEvent) -> TicketEvent:
     return TicketEvent(**{**event.model_dump(), "note": mask_personal(event.note) or None})
 
 
+def masked_contact(contact: Contact) -> Contact:
+    """A repeat contact's words are the citizen's, as the ticket's text is."""
+    return Contact(**{**contact.model_dump(), "text": mask_personal(contact.text)})
+
+
+def masked_callback(attempt: CallbackAttempt) -> CallbackAttempt:
+    """What the citizen said on the callback call, as the operator noted it."""
+    return CallbackAttempt(**{**attempt.model_dump(), "note": mask_personal(attempt.note) or None})
+
+
 def allowed_actions(ticket: Ticket, staff: Staff) -> frozenset[str]:
     """The workbench actions the domain would accept from this person now (forms to show).
 
@@ -283,6 +293,7 @@ class TicketViews:
         if not personal:
             ticket = masked_ticket(ticket)
             events, replies, attachments = [masked_event(e) for e in events], [masked_reply(r) for r in replies], []
+            contacts, callbacks = [masked_contact(c) for c in contacts], [masked_callback(c) for c in callbacks]
         return TicketPage(
             ticket=ticket,
             text=ticket.text,
